@@ -1,0 +1,203 @@
+"""The jamming environment for ONE episode: `reset` and `step` (gymnax style).
+
+    obs, state = reset(key, config)
+    obs, state, reward, done, info = step(key, state, action, config)
+
+`config` is a static, hashable `jaxjam.config.Config`; both functions are jitted
+with it as a static argument. Batches come from `jax.vmap` over keys/states
+(bind the config with `functools.partial`). `step` auto-resets a finished
+episode; `step_batch` is the batched form whose reset runs only on steps where
+some episode ended (see docs/model.md, "auto-reset").
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+from jaxjam.config import Config
+from jaxjam.env.observations import observe
+from jaxjam.env.reward import LAMBDA2_EPS, lambda2_reduction, reward_terms, total_reward
+from jaxjam.env.state import Action, EnvState, StepInfo
+from jaxjam.env.swarm import init_swarm, move_swarm
+from jaxjam.env.targets import assign, centroid_slots, fit_clusters, needs_reassignment, target_centroids
+from jaxjam.physics.graph import (
+    band_ranges_m,
+    comm_graph,
+    lambda2,
+    lambda2_and_fiedler,
+    link_adjacency,
+    num_components,
+)
+
+REFERENCE_ACCEPT_LAMBDA2 = 0.5  # spec §5: a reset layout is accepted when λ₂(0) ≥ 0.5
+
+
+def _jam_range(config: Config, enemy_band):
+    return jnp.asarray(band_ranges_m(config.physics)[1], jnp.float32)[enemy_band]
+
+
+def _baseline(config: Config, adjacency, lambda2_reset):
+    """Unjammed λ₂ the jammed value is compared with, and the Fiedler vector if the obs needs it."""
+    if config.env.model == "reference":
+        fied = lambda2_and_fiedler(adjacency)[1] if config.env.obs == "local_graph" else None
+        return lambda2_reset, fied
+    if config.env.obs == "local_graph":
+        return lambda2_and_fiedler(adjacency)
+    return lambda2(adjacency), None
+
+
+@partial(jax.jit, static_argnames=("config",))
+def reset(key, config: Config):
+    """New episode: `(obs [M, D] float32, EnvState)`.
+
+    Draws `reset_attempts` enemy layouts at once and keeps the first acceptable one
+    (reference: λ₂(0) ≥ 0.5; jaxjam: unjammed graph connected), else the last.
+    """
+    e, nb = config.env, config.physics.num_bands
+    k_cand, k_band, k_jpos, k_jband = jax.random.split(key, 4)
+    pos, vel, turn = jax.vmap(init_swarm, (0, None))(jax.random.split(k_cand, e.reset_attempts), e)
+    enemy_band = jax.random.randint(k_band, (), 0, nb)
+    adj_all = jax.vmap(link_adjacency, (0, None, None))(pos, enemy_band, config.physics)
+    l2_all = lambda2(adj_all)
+    accept = REFERENCE_ACCEPT_LAMBDA2 if e.model == "reference" else LAMBDA2_EPS
+    ok = l2_all >= accept
+    pick = jnp.where(jnp.any(ok), jnp.argmax(ok), e.reset_attempts - 1)
+    pos, vel, turn = pos[pick], vel[pick], turn[pick]
+
+    labels, cent, valid, sizes = fit_clusters(pos, e)
+    assignment = assign(sizes, valid, e.num_jammers)
+    m, a = e.num_jammers, e.arena_m
+    if e.random_jammer_start:
+        jpos = jax.random.uniform(k_jpos, (m, 2), minval=0.1 * a, maxval=0.9 * a)
+        if e.model == "reference":
+            assignment = jnp.full((m,), -1, jnp.int32)  # spec §5: the map starts empty
+    else:
+        home = target_centroids(jnp.zeros((m, 2)), assignment, cent, valid)
+        off = jax.random.uniform(k_jpos, (m, 2), minval=-e.start_offset_m, maxval=e.start_offset_m)
+        jpos = jnp.clip(home + off, 0.0, a)
+    state = EnvState(
+        enemy_pos=pos, enemy_vel=vel, enemy_turn_rate=turn,
+        enemy_band=enemy_band.astype(jnp.int32),
+        jammer_pos=jpos, jammer_vel=jnp.zeros((m, 2), jnp.float32),
+        jammer_band=jax.random.randint(k_jband, (m,), 0, nb).astype(jnp.int32),
+        labels=labels, centroids=cent, centroid_valid=valid, cluster_sizes=sizes,
+        assignment=assignment.astype(jnp.int32), lambda2_reset=l2_all[pick],
+        step=jnp.int32(0),
+    )
+    return _observe_fresh(state, config), state
+
+
+def _observe_fresh(state: EnvState, config: Config):
+    """Observation of a state, computing the graph only if the observation needs it."""
+    jam_r = _jam_range(config, state.enemy_band)
+    if config.env.obs != "local_graph":
+        return observe(state, config, jam_r)
+    adj, adj_j = comm_graph(state.enemy_pos, state.jammer_pos, state.jammer_band,
+                            state.enemy_band, config.physics)
+    _, fied = lambda2_and_fiedler(adj)
+    return observe(state, config, jam_r, adj, adj & ~adj_j, fied)
+
+
+@partial(jax.jit, static_argnames=("config",))
+def step_no_reset(key, state: EnvState, action: Action, config: Config):
+    """One step without auto-reset: `(obs, state, reward, done, info)`.
+
+    Order (spec §8): clip velocity to ±v_max per axis, move jammers (clipped to the
+    arena), set bands, move enemies, re-cluster every `recluster_every` steps
+    (reassigning on drift), graphs and λ₂, reward, time limit, observation.
+    """
+    e = config.env
+    vel = jnp.clip(action.velocity, -e.v_max_m_s, e.v_max_m_s)
+    jpos = jnp.clip(state.jammer_pos + vel * e.dt_s, 0.0, e.arena_m)
+    jband = action.band.astype(jnp.int32)
+    epos, evel, eturn = move_swarm(key, state.enemy_pos, state.enemy_vel, state.enemy_turn_rate, e)
+    t = state.step + 1
+
+    def refit(_):
+        labels, cent, valid, sizes = fit_clusters(epos, e)
+        moved = needs_reassignment(state.centroids, state.centroid_valid, cent, valid, e)
+        assignment = jnp.where(moved, assign(sizes, valid, e.num_jammers), state.assignment)
+        return labels, cent, valid, sizes, assignment.astype(jnp.int32)
+
+    def keep(_):
+        if e.model == "reference":  # stale centroids between fits (spec §6)
+            return (state.labels, state.centroids, state.centroid_valid, state.cluster_sizes,
+                    state.assignment)
+        cent, valid, sizes = centroid_slots(epos, state.labels, e)  # same members, current positions
+        return state.labels, cent, valid, sizes, state.assignment
+
+    labels, cent, valid, sizes, assignment = jax.lax.cond(t % e.recluster_every == 0, refit, keep, None)
+    state = state.replace(
+        enemy_pos=epos, enemy_vel=evel, enemy_turn_rate=eturn, jammer_pos=jpos, jammer_vel=vel,
+        jammer_band=jband, labels=labels, centroids=cent, centroid_valid=valid,
+        cluster_sizes=sizes, assignment=assignment, step=t,
+    )
+
+    adj, adj_j = comm_graph(epos, jpos, jband, state.enemy_band, config.physics)
+    l2 = lambda2(adj_j)
+    base, fied = _baseline(config, adj, state.lambda2_reset)
+    reduction = lambda2_reduction(l2, base)
+    jam_r = _jam_range(config, state.enemy_band)
+    targets = target_centroids(jpos, assignment, cent, valid)
+    terms = reward_terms(reduction, jband, state.enemy_band, jpos, targets, vel, jam_r, e)
+    reward = total_reward(terms, e)
+    truncated = t >= e.max_steps
+    jam_mask = adj & ~adj_j
+    obs = observe(state, config, jam_r, adj, jam_mask, fied)
+    info = StepInfo(
+        lambda2=l2, lambda2_unjammed=base, lambda2_reduction=reduction,
+        jammed_links=(jnp.sum(jam_mask) // 2).astype(jnp.int32),
+        links=(jnp.sum(adj) // 2).astype(jnp.int32),
+        num_components=num_components(adj_j), band_match=terms[1], reward_terms=terms,
+        terminated=jnp.bool_(False), truncated=truncated, final_obs=obs,
+    )
+    return obs, state, reward, truncated, info
+
+
+@partial(jax.jit, static_argnames=("config",))
+def step(key, state: EnvState, action: Action, config: Config):
+    """One step with auto-reset: a finished episode's next state is a fresh reset.
+
+    `info.final_obs` keeps the observation the step reached before the reset.
+    Under `vmap` the reset branch is evaluated for every env; use `step_batch`
+    for batches.
+    """
+    k_step, k_reset = jax.random.split(key)
+    obs, state, reward, done, info = step_no_reset(k_step, state, action, config)
+    obs, state = jax.lax.cond(done, lambda: reset(k_reset, config), lambda: (obs, state))
+    return obs, state, reward, done, info
+
+
+@partial(jax.jit, static_argnames=("config",))
+def step_batch(keys, states: EnvState, actions: Action, config: Config):
+    """`step` for a batch `[B]` of envs whose resets run only when some env is done.
+
+    Same results as `jax.vmap(step)` with the same keys; the reset branch is a real
+    branch here (its predicate is a scalar), so a step where no episode ends pays
+    nothing for it.
+    """
+    split = jax.vmap(jax.random.split)(keys)
+    k_step, k_reset = split[:, 0], split[:, 1]
+    obs, states, reward, done, info = jax.vmap(partial(step_no_reset, config=config))(
+        k_step, states, actions)
+
+    def do_reset():
+        new_obs, new_states = jax.vmap(partial(reset, config=config))(k_reset)
+        pick = lambda new, old: jnp.where(done.reshape(done.shape + (1,) * (new.ndim - 1)), new, old)
+        return jax.tree.map(pick, new_obs, obs), jax.tree.map(pick, new_states, states)
+
+    obs, states = jax.lax.cond(jnp.any(done), do_reset, lambda: (obs, states))
+    return obs, states, reward, done, info
+
+
+def random_actions(key, config: Config) -> Action:
+    """Uniform random action: velocity U(±v_max)² per jammer, band uniform."""
+    e = config.env
+    kv, kb = jax.random.split(key)
+    return Action(
+        velocity=jax.random.uniform(kv, (e.num_jammers, 2), minval=-e.v_max_m_s, maxval=e.v_max_m_s),
+        band=jax.random.randint(kb, (e.num_jammers,), 0, config.physics.num_bands),
+    )

@@ -1,0 +1,96 @@
+"""Per-jammer observations `[M, D]` for the three variants (docs/model.md).
+
+* `seed` (jaxjam default, the user's scalability document): offset to the target
+  cluster centroid (÷ arena), own velocity (÷ v_max), enemy band one-hot.
+* `local_graph`: `seed` plus, for the K nearest live enemy links (by midpoint):
+  midpoint offset (÷ arena), a valid flag, the jammed flag and whether the link
+  crosses the unjammed graph's Fiedler cut.
+* `reference`: the reference's five distance-only features (spec §7).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxjam.config import Config
+from jaxjam.env.reward import overlap_fraction
+from jaxjam.env.state import EnvState
+from jaxjam.env.targets import nearest_slot, target_centroids
+
+LINK_FEATURES = 5  # dx, dy, valid, jammed, crosses Fiedler cut
+
+
+def obs_dim(config: Config) -> int:
+    """Observation width D for the configured variant."""
+    e, nb = config.env, config.physics.num_bands
+    if e.obs == "reference":
+        return 5
+    base = 4 + nb
+    return base + (LINK_FEATURES * e.local_graph_k if e.obs == "local_graph" else 0)
+
+
+def seed_obs(state: EnvState, config: Config):
+    """`[M, 4 + B]`: Δ to target centroid ÷ A, velocity ÷ v_max, enemy band one-hot."""
+    e = config.env
+    targets = target_centroids(state.jammer_pos, state.assignment, state.centroids,
+                               state.centroid_valid)
+    delta = (targets - state.jammer_pos) / e.arena_m
+    vel = state.jammer_vel / e.v_max_m_s
+    band = jax.nn.one_hot(state.enemy_band, config.physics.num_bands)
+    band = jnp.broadcast_to(band, (e.num_jammers, band.shape[-1]))
+    return jnp.concatenate([delta, vel, band], axis=-1).astype(jnp.float32)
+
+
+def link_obs(state: EnvState, config: Config, adjacency, jammed, fiedler):
+    """`[M, 5K]` features of each jammer's K nearest live links (zero-padded, valid flag)."""
+    e = config.env
+    n, k = e.num_enemies, e.local_graph_k
+    iu, ju = np.triu_indices(n, 1)
+    pos = state.enemy_pos
+    mid = 0.5 * (pos[iu] + pos[ju])  # [L, 2]
+    live = adjacency[iu, ju]  # [L]
+    rel = mid[None, :, :] - state.jammer_pos[:, None, :]  # [M, L, 2]
+    d2 = jnp.where(live[None, :], jnp.sum(rel * rel, axis=-1), jnp.inf)
+    neg, idx = jax.lax.top_k(-d2, k)  # [M, K]
+    valid = jnp.isfinite(neg)
+    sel = jnp.take_along_axis(rel, idx[..., None], axis=1) / e.arena_m  # [M, K, 2]
+    cut = (fiedler[iu] * fiedler[ju]) < 0.0
+    feats = jnp.concatenate([
+        sel,
+        valid[..., None],
+        jammed[iu, ju][idx][..., None],
+        cut[idx][..., None],
+    ], axis=-1)
+    feats = jnp.where(valid[..., None], feats, 0.0)
+    return feats.reshape(e.num_jammers, LINK_FEATURES * k).astype(jnp.float32)
+
+
+def reference_obs(state: EnvState, config: Config, jam_range_m):
+    """`[M, 5]` spec §7: nearest-centroid distance, its density, mean jammer spacing, overlap, band match."""
+    e = config.env
+    m, a = e.num_jammers, e.arena_m
+    slot, dist = nearest_slot(state.jammer_pos, state.centroids, state.centroid_valid)
+    f0 = jnp.clip(dist / a, 0.0, 1.0)
+    f1 = state.cluster_sizes[slot] / e.num_enemies
+    if m > 1:
+        d = jnp.linalg.norm(state.jammer_pos[:, None] - state.jammer_pos[None], axis=-1)
+        f2 = jnp.clip(jnp.sum(d, axis=1) / (m - 1) / a, 0.0, 1.0)
+    else:
+        f2 = jnp.full((1,), 0.5)
+    f3 = jnp.broadcast_to(overlap_fraction(state.jammer_pos, jam_range_m), (m,))
+    f4 = (state.jammer_band == state.enemy_band).astype(jnp.float32)
+    return jnp.stack([f0, f1, f2, f3, f4], axis=-1).astype(jnp.float32)
+
+
+def observe(state: EnvState, config: Config, jam_range_m, adjacency=None, jammed=None,
+            fiedler=None):
+    """Observation `[M, D]` for `config.env.obs`; the graph arguments are used by `local_graph`."""
+    kind = config.env.obs
+    if kind == "reference":
+        return reference_obs(state, config, jam_range_m)
+    obs = seed_obs(state, config)
+    if kind == "local_graph":
+        obs = jnp.concatenate([obs, link_obs(state, config, adjacency, jammed, fiedler)], axis=-1)
+    return obs

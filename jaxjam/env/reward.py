@@ -1,0 +1,47 @@
+"""The shared reward: five terms and their weighted, clipped sum (spec §9, docs/model.md)."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from jaxjam.config import EnvConfig
+
+LAMBDA2_EPS = 1e-3  # a baseline λ₂ at or below this is "already disconnected": no credit
+
+
+def lambda2_reduction(lambda2_jammed, lambda2_baseline):
+    """clip(1 − λ₂/baseline, 0, 1); 0 where the baseline graph is already disconnected."""
+    red = 1.0 - jnp.maximum(lambda2_jammed, 0.0) / jnp.maximum(lambda2_baseline, LAMBDA2_EPS)
+    return jnp.where(lambda2_baseline > LAMBDA2_EPS, jnp.clip(red, 0.0, 1.0), 0.0)
+
+
+def overlap_fraction(jammer_pos, jam_range_m):
+    """Fraction of jammer pairs closer than 2·R_jam (strict), 0 when M = 1."""
+    m = jammer_pos.shape[0]
+    if m < 2:
+        return jnp.float32(0.0)
+    d = jnp.linalg.norm(jammer_pos[:, None, :] - jammer_pos[None, :, :], axis=-1)
+    close = (d < 2.0 * jam_range_m) & jnp.triu(jnp.ones((m, m), bool), k=1)
+    return jnp.sum(close) / (m * (m - 1) / 2)
+
+
+def reward_terms(reduction, jammer_band, enemy_band, jammer_pos, targets, velocity, jam_range_m,
+                 cfg: EnvConfig):
+    """`[5]` terms: r1 λ₂ reduction, r2 band match, r3 proximity, r4 energy, r5 overlap.
+
+    velocity `[M, 2]` m/s is the applied (clipped) velocity. r4 is the mean of
+    |v|²/v_max² (in [0, 2]) for `reference`, and half of that (in [0, 1]) for `jaxjam`.
+    """
+    r2 = jnp.mean(jammer_band == enemy_band)
+    dist = jnp.linalg.norm(jammer_pos - targets, axis=-1)
+    r3 = jnp.mean(jnp.exp(-cfg.proximity_kappa_per_m * dist))
+    energy = jnp.sum(velocity * velocity, axis=-1) / cfg.v_max_m_s ** 2
+    r4 = jnp.mean(energy) * (1.0 if cfg.model == "reference" else 0.5)
+    r5 = overlap_fraction(jammer_pos, jam_range_m)
+    return jnp.stack([reduction, r2, r3, r4, r5]).astype(jnp.float32)
+
+
+def total_reward(terms, cfg: EnvConfig):
+    """clip(w1 r1 + w2 r2 + w3 r3 − w4 r4 − w5 r5, ±reward_clip)."""
+    w = jnp.asarray(cfg.reward_weights, jnp.float32) * jnp.array([1, 1, 1, -1, -1], jnp.float32)
+    return jnp.clip(jnp.dot(w, terms), -cfg.reward_clip, cfg.reward_clip)

@@ -1,0 +1,20 @@
+"""Pure radio and graph physics: no state, no RNG."""
+
+from jaxjam.physics.graph import (
+    band_ranges_m,
+    comm_graph,
+    connected_components,
+    jammed_links,
+    lambda2,
+    lambda2_and_fiedler,
+    laplacian,
+    link_adjacency,
+    num_components,
+)
+from jaxjam.physics.rf import dbm_to_w, fspl_db, range_m, received_power_w, w_to_dbm
+
+__all__ = [
+    "band_ranges_m", "comm_graph", "connected_components", "dbm_to_w", "fspl_db", "jammed_links",
+    "lambda2", "lambda2_and_fiedler", "laplacian", "link_adjacency", "num_components", "range_m",
+    "received_power_w", "w_to_dbm",
+]

@@ -1,0 +1,122 @@
+"""Enemy communication graph, jamming rule, Laplacian and λ₂.
+
+All functions take ONE configuration (vmap for batches) except `lambda2`,
+`laplacian` and `connected_components`, which accept any leading batch dims.
+Thresholds are compared in squared-distance form: received power ≥ threshold
+⇔ d² ≤ R², with R = c/(4πf)·sqrt(P/threshold) (identical to the power test).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxjam.config import PhysicsConfig
+from jaxjam.physics.rf import dbm_to_w, range_m
+
+
+def band_ranges_m(physics: PhysicsConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Per-band (communication range, jamming range) in metres, `[B]` float64 each."""
+    c = physics.speed_of_light_m_s
+    comm = [range_m(dbm_to_w(physics.tx_power_dbm), dbm_to_w(s), f, c)
+            for s, f in zip(physics.sensitivity_dbm, physics.band_freqs_hz)]
+    jam = [range_m(dbm_to_w(physics.jammer_power_dbm), dbm_to_w(t), f, c)
+           for t, f in zip(physics.jam_threshold_dbm, physics.band_freqs_hz)]
+    return np.asarray(comm), np.asarray(jam)
+
+
+def pairwise_sq_dist(a, b):
+    """Squared Euclidean distances `[..., P, Q]` (m²) between `a [..., P, 2]` and `b [..., Q, 2]`."""
+    diff = a[..., :, None, :] - b[..., None, :, :]
+    return jnp.sum(diff * diff, axis=-1)
+
+
+def link_adjacency(enemy_pos, enemy_band, physics: PhysicsConfig):
+    """Unjammed links `[N, N]` bool: received power ≥ sensitivity on the enemy band; no self loops."""
+    comm_m, _ = band_ranges_m(physics)
+    r = jnp.asarray(comm_m, jnp.float32)[enemy_band]
+    d2 = jnp.maximum(pairwise_sq_dist(enemy_pos, enemy_pos), physics.min_distance_m ** 2)
+    n = enemy_pos.shape[0]
+    return (d2 <= r * r) & ~jnp.eye(n, dtype=bool)
+
+
+def midpoints(enemy_pos):
+    """Link midpoints `[N, N, 2]` (m)."""
+    return 0.5 * (enemy_pos[:, None, :] + enemy_pos[None, :, :])
+
+
+def jammed_links(enemy_pos, jammer_pos, jammer_band, enemy_band, physics: PhysicsConfig):
+    """Jammed mask `[N, N]` bool: some jammer on the enemy band delivers ≥ threshold at the midpoint.
+
+    Any jammer suffices (logical OR over jammers); symmetric, false diagonal.
+    A jammer whose band differs from the enemy band (or is out of range) has no effect.
+    """
+    _, jam_m = band_ranges_m(physics)
+    r = jnp.asarray(jam_m, jnp.float32)[enemy_band]
+    mid = midpoints(enemy_pos)  # [N, N, 2]
+    diff = mid[None, :, :, :] - jammer_pos[:, None, None, :]  # [M, N, N, 2]
+    d2 = jnp.maximum(jnp.sum(diff * diff, axis=-1), physics.min_distance_m ** 2)
+    on_band = (jammer_band == enemy_band)[:, None, None]
+    jammed = jnp.any(on_band & (d2 <= r * r), axis=0)
+    n = enemy_pos.shape[0]
+    return jammed & ~jnp.eye(n, dtype=bool)
+
+
+def comm_graph(enemy_pos, jammer_pos, jammer_band, enemy_band, physics: PhysicsConfig):
+    """`(adjacency, adjacency_jammed)`, each `[N, N]` bool, for one configuration.
+
+    enemy_pos `[N, 2]` m, jammer_pos `[M, 2]` m, jammer_band `[M]` int, enemy_band int.
+    """
+    adj = link_adjacency(enemy_pos, enemy_band, physics)
+    jam = jammed_links(enemy_pos, jammer_pos, jammer_band, enemy_band, physics)
+    return adj, adj & ~jam
+
+
+def laplacian(adjacency, dtype=jnp.float32):
+    """Combinatorial Laplacian L = D − A, `[..., N, N]`."""
+    a = adjacency.astype(dtype)
+    return jnp.eye(a.shape[-1], dtype=dtype) * jnp.sum(a, axis=-1, keepdims=True) - a
+
+
+def lambda2(adjacency, dtype=jnp.float32):
+    """Fiedler value (second-smallest Laplacian eigenvalue) `[...]` for `[..., N, N]` adjacency.
+
+    0 for disconnected graphs (including isolated nodes); tiny negative round-off is
+    clamped to 0 because λ₂ ≥ 0 for any Laplacian.
+    """
+    w = jnp.linalg.eigvalsh(laplacian(adjacency, dtype))
+    return jnp.maximum(w[..., 1], 0.0)
+
+
+def lambda2_and_fiedler(adjacency, dtype=jnp.float32):
+    """`(λ₂ [...], Fiedler vector [..., N])` of `[..., N, N]` adjacency (vector sign arbitrary)."""
+    w, v = jnp.linalg.eigh(laplacian(adjacency, dtype))
+    return jnp.maximum(w[..., 1], 0.0), v[..., :, 1]
+
+
+def connected_components(adjacency):
+    """Component labels `[..., N]` int32: the smallest node index in each node's component.
+
+    Min-label propagation with pointer jumping; exact, O(log N) rounds typically.
+    """
+    n = adjacency.shape[-1]
+    idx = jnp.broadcast_to(jnp.arange(n, dtype=jnp.int32), adjacency.shape[:-1])
+    big = jnp.int32(n)
+
+    def body(carry):
+        labels, _ = carry
+        neigh = jnp.min(jnp.where(adjacency, labels[..., None, :], big), axis=-1)
+        new = jnp.minimum(labels, neigh)
+        new = jnp.take_along_axis(new, new, axis=-1)  # pointer jumping
+        return new, jnp.any(new != labels)
+
+    labels, _ = jax.lax.while_loop(lambda c: c[1], body, (idx, jnp.array(True)))
+    return labels
+
+
+def num_components(adjacency):
+    """Number of connected components `[...]` int32 (isolated nodes count as components)."""
+    labels = connected_components(adjacency)
+    n = adjacency.shape[-1]
+    return jnp.sum(labels == jnp.arange(n, dtype=jnp.int32), axis=-1).astype(jnp.int32)
