@@ -1,0 +1,6 @@
+"""Dynamic-priority broadcast channels: channel environment, fixed policies, planners."""
+
+from jaxjam.broadcast.channel import BroadcastChannel, ChannelParams, ChannelState, make_params
+from jaxjam.broadcast.policies import (optimal_table, policy_moments, policy_throughput,
+                                       send_if_message_table, simulate, turn_based_table,
+                                       turn_based_throughput)
