@@ -4,3 +4,4 @@ from jaxjam.broadcast.channel import BroadcastChannel, ChannelParams, ChannelSta
 from jaxjam.broadcast.policies import (optimal_table, policy_moments, policy_throughput,
                                        send_if_message_table, simulate, turn_based_table,
                                        turn_based_throughput)
+from jaxjam.broadcast.decpomdp import decpomdp_optimal_value
