@@ -79,20 +79,26 @@ def laplacian(adjacency, dtype=jnp.float32):
     return jnp.eye(a.shape[-1], dtype=dtype) * jnp.sum(a, axis=-1, keepdims=True) - a
 
 
+def _snap(l2, n: int):
+    """Exact 0 for disconnected graphs: a connected graph on n nodes has λ₂ ≥ 4/(n·diam)
+    > 4/n² (Mohar 1991), so values below 2/n² are eigensolver round-off around 0
+    (float32 error is ~1e-7·2n, far below 2/n² for n ≤ ~300; use float64 beyond)."""
+    return jnp.where(l2 < 2.0 / (n * n), 0.0, l2).astype(l2.dtype)
+
+
 def lambda2(adjacency, dtype=jnp.float32):
     """Fiedler value (second-smallest Laplacian eigenvalue) `[...]` for `[..., N, N]` adjacency.
 
-    0 for disconnected graphs (including isolated nodes); tiny negative round-off is
-    clamped to 0 because λ₂ ≥ 0 for any Laplacian.
+    Exactly 0 for disconnected graphs (including isolated nodes).
     """
     w = jnp.linalg.eigvalsh(laplacian(adjacency, dtype))
-    return jnp.maximum(w[..., 1], 0.0)
+    return _snap(w[..., 1], adjacency.shape[-1])
 
 
 def lambda2_and_fiedler(adjacency, dtype=jnp.float32):
     """`(λ₂ [...], Fiedler vector [..., N])` of `[..., N, N]` adjacency (vector sign arbitrary)."""
     w, v = jnp.linalg.eigh(laplacian(adjacency, dtype))
-    return jnp.maximum(w[..., 1], 0.0), v[..., :, 1]
+    return _snap(w[..., 1], adjacency.shape[-1]), v[..., :, 1]
 
 
 def connected_components(adjacency):

@@ -1,0 +1,64 @@
+"""Config presets, overrides and validation errors."""
+
+import math
+
+import pytest
+
+from jaxjam.config import from_dict, load_yaml, override, preset, to_dict
+
+
+def test_presets():
+    d, l, r = preset("default"), preset("large"), preset("reference")
+    assert (d.env.num_jammers, d.env.num_enemies, d.env.model) == (4, 10, "jaxjam")
+    assert (l.env.num_jammers, l.env.num_enemies, l.env.arena_m) == (40, 100, 500.0)
+    assert l.env.reward_weights[4] == 0.05 and l.env.dbscan_eps_m == 20.0 and l.env.dbscan_min_samples == 3
+    assert l.ppo.num_envs * l.ppo.rollout_steps == 4096 and l.ppo.lr_actor == 5e-5
+    assert r.env.model == "reference" and r.physics.sensitivity_dbm == (-90.0,) * 4
+    assert r.physics.jam_threshold_dbm == (-30.0,) * 4 and r.env.arena_m == 100.0
+    for name in ("tx_power_dbm", "sensitivity_dbm", "jammer_power_dbm", "jam_threshold_dbm", "band_freqs_hz"):
+        assert hasattr(d.physics, name)
+    with pytest.raises(ValueError, match="preset"):
+        preset("huge")
+
+
+@pytest.mark.parametrize("key,value,match", [
+    ("env.num_jammers", 0, r"env.num_jammers must be in \[1"),
+    ("env.num_enemies", 1, r"env.num_enemies must be in \[2"),
+    ("physics.tx_power_dbm", math.nan, "physics.tx_power_dbm"),
+    ("physics.jammer_power_dbm", -100.0, r"physics.jammer_power_dbm must be in \[-50"),
+    ("physics.band_freqs_hz", (433e6, -1.0, 2.4e9, 5.8e9), r"physics.band_freqs_hz\[1\]"),
+    ("env.dbscan_eps_m", 0.0, r"env.dbscan_eps_m must be in \(0"),
+    ("env.dbscan_eps_m", -3.0, "env.dbscan_eps_m"),
+    ("env.arena_m", math.inf, "env.arena_m"),
+    ("env.model", "magic", "env.model must be one of"),
+    ("env.motion", "static", "env.motion must be one of"),
+    ("ppo.gamma", 1.5, r"ppo.gamma must be in \[0, 1\]"),
+    ("ppo.num_minibatches", 7, "ppo.num_minibatches must divide"),
+    ("env.num_jammers", 2.5, "must be an integer"),
+    ("env.reward_weights", (1.0, 0.3), "5 values"),
+    ("physics.jam_range_m", -1.0, "physics.jam_range_m"),
+])
+def test_bad_values_raise_named_errors(key, value, match):
+    with pytest.raises(ValueError, match=match):
+        override(preset("default"), {key: value})
+
+
+def test_unknown_field_and_model_obs_mismatch():
+    with pytest.raises(ValueError, match="unknown config field"):
+        override(preset("default"), {"env.jammers": 3})
+    with pytest.raises(ValueError, match="env.obs"):
+        override(preset("reference"), {"env.obs": "seed"})
+
+
+def test_overrides_strings_yaml_and_roundtrip(tmp_path):
+    cfg = override(preset("default"), {"env.num_jammers": "40", "env.random_jammer_start": "true",
+                                       "physics.jam_range_m": "20"})
+    assert cfg.env.num_jammers == 40 and cfg.env.random_jammer_start is True
+    assert max(cfg.physics.jam_range_m()) == pytest.approx(20.0)
+    assert max(cfg.physics.comm_range_m()) == pytest.approx(86.0)
+    p = tmp_path / "c.yaml"
+    p.write_text("preset: large\nenv:\n  num_enemies: 50\nppo:\n  lr_actor: 1.0e-4\n")
+    y = load_yaml(str(p))
+    assert y.env.num_enemies == 50 and y.env.num_jammers == 40 and y.ppo.lr_actor == 1e-4
+    assert from_dict(to_dict(y)) == y
+    hash(y)  # static jit argument

@@ -1,0 +1,235 @@
+"""The environment: API, determinism, vmap vs loop, auto-reset, invariances, spec rules."""
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxjam.config import override, preset
+from jaxjam.env import Action, obs_dim, random_actions, reset, step, step_batch, step_no_reset
+
+SHORT = override(preset("default"), {"env.max_steps": 3})
+REF = override(preset("reference"), {"env.max_steps": 3})
+LOCAL = override(preset("default"), {"env.obs": "local_graph", "env.local_graph_k": 6})
+C = 3.0e8
+
+
+def rollout(cfg, key, steps):
+    k0, key = jax.random.split(key)
+    obs, state = reset(k0, cfg)
+    out = []
+    for _ in range(steps):
+        key, ka, ks = jax.random.split(key, 3)
+        obs, state, r, d, info = step(ks, state, random_actions(ka, cfg), cfg)
+        out.append((obs, r, d, info.lambda2))
+    return out
+
+
+@pytest.mark.parametrize("cfg", [SHORT, REF, LOCAL], ids=["default", "reference", "local_graph"])
+def test_shapes_and_dtypes(cfg):
+    obs, state = reset(jax.random.PRNGKey(0), cfg)
+    m = cfg.env.num_jammers
+    assert obs.shape == (m, obs_dim(cfg)) and obs.dtype == jnp.float32
+    obs, state, r, d, info = step(jax.random.PRNGKey(1), state, random_actions(jax.random.PRNGKey(2), cfg), cfg)
+    assert r.shape == () and d.dtype == jnp.bool_ and info.final_obs.shape == obs.shape
+    assert info.reward_terms.shape == (5,) and np.isfinite(float(r))
+    assert 0.0 <= float(info.lambda2_reduction) <= 1.0
+
+
+def test_same_key_same_trajectory_and_different_keys_differ():
+    a = rollout(SHORT, jax.random.PRNGKey(7), 5)
+    b = rollout(SHORT, jax.random.PRNGKey(7), 5)
+    c = rollout(SHORT, jax.random.PRNGKey(8), 5)
+    for x, y in zip(a, b):
+        for u, v in zip(x, y):
+            np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
+    assert not np.allclose(np.asarray(a[-1][0]), np.asarray(c[-1][0]))
+
+
+def test_truncation_autoreset_and_final_obs():
+    cfg = SHORT
+    obs, state = reset(jax.random.PRNGKey(0), cfg)
+    act = random_actions(jax.random.PRNGKey(1), cfg)
+    dones = []
+    for t in range(7):
+        obs, state, r, d, info = step(jax.random.PRNGKey(10 + t), state, act, cfg)
+        dones.append(bool(d))
+        assert bool(info.truncated) == bool(d) and not bool(info.terminated)
+        if d:
+            assert int(state.step) == 0  # fresh episode
+            assert not np.allclose(np.asarray(obs), np.asarray(info.final_obs))
+        else:
+            np.testing.assert_array_equal(np.asarray(obs), np.asarray(info.final_obs))
+    assert dones == [False, False, True, False, False, True, False]
+
+
+def _batch(cfg, b, seed=0):
+    keys = jax.random.split(jax.random.PRNGKey(seed), 3 * b).reshape(3, b, 2)
+    obs, states = jax.vmap(partial(reset, config=cfg))(keys[0])
+    acts = jax.vmap(partial(random_actions, config=cfg))(keys[1])
+    return keys[2], obs, states, acts
+
+
+def test_vmap_over_64_envs_equals_python_loop():
+    cfg = SHORT
+    keys, obs, states, acts = _batch(cfg, 64)
+    for _ in range(3):  # includes the auto-reset step
+        out_v = jax.vmap(partial(step, config=cfg))(keys, states, acts)
+        for i in range(64):
+            s_i = jax.tree.map(lambda x: x[i], states)
+            a_i = jax.tree.map(lambda x: x[i], acts)
+            out_i = step(keys[i], s_i, a_i, cfg)
+            for u, v in zip(jax.tree.leaves(out_i), jax.tree.leaves(out_v)):
+                np.testing.assert_allclose(np.asarray(u), np.asarray(v)[i], rtol=1e-5, atol=1e-5)
+        states = out_v[1]
+        keys = jax.vmap(lambda k: jax.random.split(k)[0])(keys)
+
+
+def test_step_batch_equals_vmapped_step():
+    cfg = SHORT
+    keys, obs, states, acts = _batch(cfg, 16, seed=3)
+    s1 = s2 = states
+    for _ in range(4):
+        o1, s1, r1, d1, i1 = jax.vmap(partial(step, config=cfg))(keys, s1, acts)
+        o2, s2, r2, d2, i2 = step_batch(keys, s2, acts, cfg)
+        for u, v in zip(jax.tree.leaves((o1, s1, r1, d1, i1)), jax.tree.leaves((o2, s2, r2, d2, i2))):
+            np.testing.assert_allclose(np.asarray(u), np.asarray(v), rtol=1e-6, atol=1e-6)
+        keys = jax.vmap(lambda k: jax.random.split(k)[1])(keys)
+
+
+@pytest.mark.parametrize("cfg", [SHORT, REF], ids=["default", "reference"])
+def test_permuting_enemies_leaves_lambda2_and_reward_unchanged(cfg):
+    _, state = reset(jax.random.PRNGKey(5), cfg)
+    act = random_actions(jax.random.PRNGKey(6), cfg)
+    # jammers on the enemy band near the swarm so that jamming really happens
+    act = act.replace(band=jnp.full_like(act.band, state.enemy_band))
+    perm = np.random.default_rng(0).permutation(cfg.env.num_enemies)
+    pstate = state.replace(enemy_pos=state.enemy_pos[perm], enemy_vel=state.enemy_vel[perm],
+                           enemy_turn_rate=state.enemy_turn_rate[perm], labels=state.labels[perm])
+    # zero enemy noise so both orders see the same motion
+    cfgz = override(cfg, {"env.walk_sigma_m_s": 0.0})
+    _, s1, r1, _, i1 = step_no_reset(jax.random.PRNGKey(9), state, act, cfgz)
+    _, s2, r2, _, i2 = step_no_reset(jax.random.PRNGKey(9), pstate, act, cfgz)
+    assert float(r1) == pytest.approx(float(r2), abs=1e-5)
+    for f in ("lambda2", "lambda2_unjammed", "lambda2_reduction", "jammed_links", "num_components"):
+        assert float(getattr(i1, f)) == pytest.approx(float(getattr(i2, f)), abs=1e-4)
+    np.testing.assert_allclose(np.asarray(i1.reward_terms), np.asarray(i2.reward_terms), atol=1e-5)
+
+
+def _np_lambda2(adj):
+    lap = np.diag(adj.sum(1)) - adj.astype(np.float64)
+    return max(np.linalg.eigvalsh(lap)[1], 0.0)
+
+
+@pytest.mark.parametrize("cfg", [REF, SHORT], ids=["reference", "default"])
+def test_step_info_and_reward_follow_the_rules(cfg):
+    """Recompute graph, jamming, λ₂, all reward terms in float64 numpy from the new state."""
+    e, ph = cfg.env, cfg.physics
+    obs, state = reset(jax.random.PRNGKey(11), cfg)
+    checked = 0
+    for t in range(2):
+        act = random_actions(jax.random.PRNGKey(20 + t), cfg)
+        act = act.replace(band=act.band.at[:2].set(state.enemy_band))
+        _, new, r, _, info = step_no_reset(jax.random.PRNGKey(30 + t), state, act, cfg)
+        ep, jp = np.asarray(new.enemy_pos, np.float64), np.asarray(new.jammer_pos, np.float64)
+        jb, eb = np.asarray(new.jammer_band), int(new.enemy_band)
+        f = ph.band_freqs_hz[eb]
+        pw = lambda dbm, d: 10 ** ((dbm - 30) / 10) * (C / (4 * np.pi * f * np.maximum(d, 1e-10))) ** 2
+        n = e.num_enemies
+        d = np.linalg.norm(ep[:, None] - ep[None], axis=-1)
+        adj = (pw(ph.tx_power_dbm, d) >= 10 ** ((ph.sensitivity_dbm[eb] - 30) / 10)) & ~np.eye(n, dtype=bool)
+        mid = (ep[:, None] + ep[None]) / 2
+        dj = np.linalg.norm(mid[None] - jp[:, None, None], axis=-1)
+        jam = ((pw(ph.jammer_power_dbm, dj) >= 10 ** ((ph.jam_threshold_dbm[eb] - 30) / 10))
+               & (jb == eb)[:, None, None]).any(0)
+        adjj = adj & ~jam
+        l2, l2u = _np_lambda2(adjj), _np_lambda2(adj)
+        base = float(state.lambda2_reset) if e.model == "reference" else l2u
+        if e.model == "reference":
+            assert adj.sum() == n * (n - 1)  # complete graph (spec §2)
+        assert float(info.lambda2) == pytest.approx(l2, abs=1e-4)
+        assert float(info.lambda2_unjammed) == pytest.approx(base, abs=1e-4)
+        assert int(info.jammed_links) == int((adj & jam).sum() // 2)
+        red = np.clip(1 - l2 / base, 0, 1) if base > 1e-3 else 0.0
+        v = np.clip(np.asarray(act.velocity, np.float64), -e.v_max_m_s, e.v_max_m_s)
+        np.testing.assert_allclose(jp, np.clip(np.asarray(state.jammer_pos) + v * e.dt_s, 0, e.arena_m), atol=1e-4)
+        r2 = np.mean(jb == eb)
+        cent, valid = np.asarray(new.centroids, np.float64), np.asarray(new.centroid_valid)
+        asg = np.asarray(new.assignment)
+        tgt = []
+        for k in range(e.num_jammers):
+            if asg[k] >= 0 and valid[asg[k]]:
+                tgt.append(cent[asg[k]])
+            else:
+                dd = np.where(valid, np.linalg.norm(cent - jp[k], axis=-1), np.inf)
+                tgt.append(cent[np.argmin(dd)])
+        r3 = np.mean(np.exp(-e.proximity_kappa_per_m * np.linalg.norm(jp - np.array(tgt), axis=-1)))
+        r4 = np.mean((v ** 2).sum(-1)) / e.v_max_m_s ** 2 * (1.0 if e.model == "reference" else 0.5)
+        rj = ph.jam_range_m()[eb]
+        dm = np.linalg.norm(jp[:, None] - jp[None], axis=-1)
+        m = e.num_jammers
+        r5 = (np.triu(dm < 2 * rj, 1).sum()) / (m * (m - 1) / 2)
+        terms = np.array([red, r2, r3, r4, r5])
+        np.testing.assert_allclose(np.asarray(info.reward_terms), terms, atol=2e-4)
+        w = np.array(e.reward_weights) * np.array([1, 1, 1, -1, -1])
+        assert float(r) == pytest.approx(np.clip(w @ terms, -10, 10), abs=2e-4)
+        checked += int((adj & jam).sum() > 0)
+        state = new
+    assert checked >= 1  # jamming really happened in at least one step
+
+
+def test_recluster_interval_and_reference_stale_centroids():
+    cfg = override(preset("reference"), {"env.recluster_every": 4})
+    _, state = reset(jax.random.PRNGKey(2), cfg)
+    act = random_actions(jax.random.PRNGKey(3), cfg)
+    cents = [np.asarray(state.centroids)]
+    for t in range(4):
+        _, state, *_ = step_no_reset(jax.random.PRNGKey(40 + t), state, act, cfg)
+        cents.append(np.asarray(state.centroids))
+    for t in (1, 2, 3):
+        np.testing.assert_array_equal(cents[t], cents[0])  # stale between fits
+    assert not np.array_equal(cents[4], cents[0])  # refit at step 4
+    # jaxjam: centroids follow the members every step
+    cfgj = override(preset("default"), {"env.recluster_every": 4})
+    _, sj = reset(jax.random.PRNGKey(2), cfgj)
+    _, sj2, *_ = step_no_reset(jax.random.PRNGKey(40), sj, random_actions(jax.random.PRNGKey(3), cfgj), cfgj)
+    assert not np.array_equal(np.asarray(sj2.centroids), np.asarray(sj.centroids))
+    np.testing.assert_array_equal(np.asarray(sj2.labels), np.asarray(sj.labels))
+
+
+def test_seed_observation_contents():
+    cfg = SHORT
+    obs, state = reset(jax.random.PRNGKey(4), cfg)
+    o = np.asarray(obs)
+    np.testing.assert_allclose(o[:, 2:4], 0.0)  # zero velocity at reset
+    onehot = np.zeros(4)
+    onehot[int(state.enemy_band)] = 1
+    np.testing.assert_allclose(o[:, 4:], np.tile(onehot, (4, 1)))
+    asg = np.asarray(state.assignment)
+    cent = np.asarray(state.centroids)
+    want = (cent[asg] - np.asarray(state.jammer_pos)) / cfg.env.arena_m
+    np.testing.assert_allclose(o[:, :2], want, atol=1e-6)
+    assert np.all(np.abs(o[:, :2]) * cfg.env.arena_m <= np.sqrt(2) * 10 + 1e-3)  # start within ±10 m
+
+
+def test_local_graph_observation_contents():
+    cfg = LOCAL
+    obs, state = reset(jax.random.PRNGKey(8), cfg)
+    o = np.asarray(obs)
+    k = cfg.env.local_graph_k
+    assert o.shape == (4, 8 + 5 * k)
+    ep, jp = np.asarray(state.enemy_pos, np.float64), np.asarray(state.jammer_pos, np.float64)
+    n = cfg.env.num_enemies
+    d = np.linalg.norm(ep[:, None] - ep[None], axis=-1)
+    iu, ju = np.triu_indices(n, 1)
+    live = d[iu, ju] <= 86.0
+    mids = (ep[iu] + ep[ju]) / 2
+    for j in range(4):
+        dist = np.where(live, np.linalg.norm(mids - jp[j], axis=-1), np.inf)
+        order = np.argsort(dist)[:k]
+        feats = o[j, 8:].reshape(k, 5)
+        np.testing.assert_allclose(feats[:, :2], (mids[order] - jp[j]) / cfg.env.arena_m, atol=1e-5)
+        np.testing.assert_array_equal(feats[:, 2], np.isfinite(dist[order]).astype(np.float32))
+    assert set(np.unique(o[:, 8:].reshape(-1, 5)[:, 3:])) <= {0.0, 1.0}
