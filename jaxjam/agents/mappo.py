@@ -1,0 +1,204 @@
+"""MAPPO learner as pure, jit-able functions: GAE, PPO-clip losses, one full update (spec §11).
+
+Fixes to the reference (spec §14): GAE masks with the step's own done flag and bootstraps
+a time-limit truncation from the final observation's value (§14.3, §14.16); log-probs are
+evaluated at the stored raw action (§14.4); the critic always sees the pooled observation
+(§14.5); the KL early stop is configurable and checked per minibatch (§14.14).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import struct
+
+from jaxjam.agents.networks import Action, Actor, Critic, pooled
+from jaxjam.config import PPOConfig
+
+
+@struct.dataclass
+class Batch:
+    """Flattened env-steps for one update (S env-steps, M agents, D obs features).
+
+    obs [S, M, D]; action velocity [S, M, 2], band [S, M]; log_prob [S, M] (rollout);
+    advantages, returns, values (rollout critic) [S].
+    """
+
+    obs: jax.Array
+    action: Action
+    log_prob: jax.Array
+    advantages: jax.Array
+    returns: jax.Array
+    values: jax.Array
+
+
+def gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array, terminated: jax.Array,
+        done: jax.Array, gamma: float, lam: float) -> tuple[jax.Array, jax.Array]:
+    """Generalised advantage estimation over time-major arrays [T, B].
+
+    done[t]: step t ended the episode (terminated or truncated); terminated[t]: it ended
+    without a time limit. next_values[t] = V(observation reached by step t, before any
+    auto-reset). δ_t = r_t + γ(1−terminated_t)·next_values_t − values_t and
+    A_t = δ_t + γλ(1−done_t)·A_{t+1}. Returns (advantages, returns = advantages + values), [T, B].
+    """
+    not_term = 1.0 - terminated.astype(rewards.dtype)
+    not_done = 1.0 - done.astype(rewards.dtype)
+    deltas = rewards + gamma * not_term * next_values - values
+
+    def step(next_adv, x):
+        delta, nd = x
+        adv = delta + gamma * lam * nd * next_adv
+        return adv, adv
+
+    _, adv = jax.lax.scan(step, jnp.zeros_like(rewards[0]), (deltas, not_done), reverse=True)
+    return adv, adv + values
+
+
+def _linear_decay(value: float, final_frac: float, num_updates: int) -> optax.Schedule:
+    """Update index -> value, linear from `value` at 0 to `value·final_frac` at num_updates."""
+    return optax.linear_schedule(value, value * final_frac, num_updates)
+
+
+class Optimizer(NamedTuple):
+    """One network's optimiser: global-norm clip then Adam at a per-update learning rate."""
+
+    lr: optax.Schedule  # update index -> learning rate
+    max_grad_norm: float
+
+    def tx(self, update: jax.Array) -> optax.GradientTransformation:
+        """The transformation used during update number `update` (state layout is lr-independent)."""
+        return optax.chain(optax.clip_by_global_norm(self.max_grad_norm), optax.adam(self.lr(update)))
+
+
+def make_optimizers(ppo_cfg: PPOConfig, num_updates: int) -> tuple[Optimizer, Optimizer]:
+    """(actor, critic) optimisers; each lr decays linearly to lr·lr_final_frac over num_updates."""
+    return tuple(Optimizer(_linear_decay(lr, ppo_cfg.lr_final_frac, num_updates), ppo_cfg.max_grad_norm)
+                 for lr in (ppo_cfg.lr_actor, ppo_cfg.lr_critic))
+
+
+def entropy_coef_schedule(ppo_cfg: PPOConfig, num_updates: int) -> optax.Schedule:
+    """Update index -> entropy coefficient, decaying linearly to entropy_coef·entropy_coef_final_frac."""
+    return _linear_decay(ppo_cfg.entropy_coef, ppo_cfg.entropy_coef_final_frac, num_updates)
+
+
+def make_networks(ppo_cfg: PPOConfig, num_bands: int) -> tuple[Actor, Critic]:
+    """The shared actor and the centralised critic for these hyper-parameters."""
+    actor = Actor(hidden=ppo_cfg.hidden, num_bands=num_bands, log_std_min=ppo_cfg.log_std_min,
+                  log_std_max=ppo_cfg.log_std_max, log_std_init=ppo_cfg.log_std_init)
+    return actor, Critic(hidden=ppo_cfg.hidden)
+
+
+@struct.dataclass
+class TrainState:
+    """Parameters, optimiser states and the number of updates done; modules are static."""
+
+    actor_params: dict
+    critic_params: dict
+    actor_opt_state: optax.OptState
+    critic_opt_state: optax.OptState
+    update: jax.Array  # [] int32, updates done so far
+    actor: Actor = struct.field(pytree_node=False)
+    critic: Critic = struct.field(pytree_node=False)
+
+
+def init_train_state(key: jax.Array, ppo_cfg: PPOConfig, obs_dim: int, num_bands: int,
+                     num_updates: int) -> TrainState:
+    """Fresh networks (spec §10 init) and optimiser states."""
+    actor, critic = make_networks(ppo_cfg, num_bands)
+    key_actor, key_critic = jax.random.split(key)
+    dummy = jnp.zeros((obs_dim,), jnp.float32)
+    actor_params = actor.init(key_actor, dummy)
+    critic_params = critic.init(key_critic, dummy)
+    actor_opt, critic_opt = make_optimizers(ppo_cfg, num_updates)
+    zero = jnp.zeros((), jnp.int32)
+    return TrainState(actor_params=actor_params, critic_params=critic_params,
+                      actor_opt_state=actor_opt.tx(zero).init(actor_params),
+                      critic_opt_state=critic_opt.tx(zero).init(critic_params),
+                      update=zero, actor=actor, critic=critic)
+
+
+def _actor_loss(params, actor: Actor, mb: Batch, clip_eps: float, entropy_coef: jax.Array):
+    """PPO-clip on per-agent ratios [mb, M], the env-step advantage broadcast to its agents."""
+    dist = actor.apply(params, mb.obs)
+    log_ratio = dist.log_prob(mb.action) - mb.log_prob
+    ratio = jnp.exp(log_ratio)
+    adv = (mb.advantages - mb.advantages.mean()) / (mb.advantages.std() + 1e-8)
+    adv = adv[:, None]
+    surrogate = jnp.minimum(ratio * adv, jnp.clip(ratio, 1.0 - clip_eps, 1.0 + clip_eps) * adv).mean()
+    entropy = dist.entropy().mean()
+    aux = {"entropy": entropy,
+           "approx_kl": jnp.mean((ratio - 1.0) - log_ratio),
+           "clip_frac": jnp.mean((jnp.abs(ratio - 1.0) > clip_eps).astype(jnp.float32))}
+    return -surrogate - entropy_coef * entropy, aux
+
+
+def _critic_loss(params, critic: Critic, mb: Batch, value_coef: float):
+    """value_coef · mean((V(pooled obs) − returns)²); no value clipping (as the reference)."""
+    return value_coef * jnp.mean((critic.apply(params, pooled(mb.obs)) - mb.returns) ** 2)
+
+
+def _step(tx: optax.GradientTransformation, params, opt_state, grads, take: jax.Array):
+    """One optimiser step, or (params, opt_state) unchanged where `take` is False."""
+    updates, new_state = tx.update(grads, opt_state, params)
+    new = (optax.apply_updates(params, updates), new_state)
+    return jax.tree.map(lambda n, o: jnp.where(take, n, o), new, (params, opt_state))
+
+
+def _explained_variance(values: jax.Array, returns: jax.Array) -> jax.Array:
+    """1 − Var(returns − values)/Var(returns); 0 when the returns are constant."""
+    var = jnp.var(returns)
+    return jnp.where(var > 0, 1.0 - jnp.var(returns - values) / jnp.where(var > 0, var, 1.0), 0.0)
+
+
+def ppo_update(key: jax.Array, train_state: TrainState, batch: Batch, ppo_cfg: PPOConfig,
+               num_updates: int) -> tuple[TrainState, dict[str, jax.Array]]:
+    """update_epochs × num_minibatches PPO steps on `batch` under one lax.scan.
+
+    Env-steps are shuffled per epoch; a minibatch is S/num_minibatches env-steps with all
+    their agents. Once a minibatch's approx KL (before its step) exceeds ppo_cfg.target_kl
+    (> 0), it and all later steps of this update are skipped. Metrics are means over the
+    steps taken (losses and KL measured before each step), plus the learning rates, the
+    entropy coefficient, `minibatch_steps` taken and the batch's explained variance.
+    """
+    num_steps = batch.advantages.shape[0]
+    num_mb, epochs = ppo_cfg.num_minibatches, ppo_cfg.update_epochs
+    if num_steps % num_mb:
+        raise ValueError(f"ppo_update: ppo.num_minibatches ({num_mb}) must divide the batch size ({num_steps})")
+    actor_opt, critic_opt = make_optimizers(ppo_cfg, num_updates)
+    actor_tx, critic_tx = actor_opt.tx(train_state.update), critic_opt.tx(train_state.update)
+    entropy_coef = entropy_coef_schedule(ppo_cfg, num_updates)(train_state.update)
+    perms = jax.vmap(lambda k: jax.random.permutation(k, num_steps))(jax.random.split(key, epochs))
+    minibatch_idx = perms.reshape(epochs * num_mb, num_steps // num_mb)
+
+    def step(carry, idx):
+        actor_params, critic_params, actor_state, critic_state, stopped = carry
+        mb = jax.tree.map(lambda x: x[idx], batch)
+        (actor_loss, aux), actor_grads = jax.value_and_grad(_actor_loss, has_aux=True)(
+            actor_params, train_state.actor, mb, ppo_cfg.clip_eps, entropy_coef)
+        critic_loss, critic_grads = jax.value_and_grad(_critic_loss)(
+            critic_params, train_state.critic, mb, ppo_cfg.value_coef)
+        stopped = stopped | ((ppo_cfg.target_kl > 0) & (aux["approx_kl"] > ppo_cfg.target_kl))
+        take = ~stopped
+        actor_params, actor_state = _step(actor_tx, actor_params, actor_state, actor_grads, take)
+        critic_params, critic_state = _step(critic_tx, critic_params, critic_state, critic_grads, take)
+        metrics = {**aux, "actor_loss": actor_loss, "critic_loss": critic_loss,
+                   "actor_grad_norm": optax.tree.norm(actor_grads),
+                   "critic_grad_norm": optax.tree.norm(critic_grads)}
+        return (actor_params, critic_params, actor_state, critic_state, stopped), (metrics, take)
+
+    carry = (train_state.actor_params, train_state.critic_params,
+             train_state.actor_opt_state, train_state.critic_opt_state, jnp.array(False))
+    (actor_params, critic_params, actor_state, critic_state, _), (metrics, taken) = jax.lax.scan(
+        step, carry, minibatch_idx)
+    weights = taken.astype(jnp.float32) / jnp.maximum(taken.sum(), 1)
+    metrics = {k: jnp.sum(v * weights) for k, v in metrics.items()}
+    metrics.update(lr_actor=actor_opt.lr(train_state.update), lr_critic=critic_opt.lr(train_state.update),
+                   entropy_coef=entropy_coef, minibatch_steps=taken.sum(),
+                   explained_variance=_explained_variance(batch.values, batch.returns))
+    new_state = train_state.replace(actor_params=actor_params, critic_params=critic_params,
+                                    actor_opt_state=actor_state, critic_opt_state=critic_state,
+                                    update=train_state.update + 1)
+    return new_state, metrics

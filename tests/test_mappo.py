@@ -1,0 +1,148 @@
+"""GAE and the PPO update (spec §11, §14.3, §14.14, §14.16)."""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxjam.agents.mappo import (Batch, entropy_coef_schedule, gae, init_train_state,
+                                 make_optimizers, ppo_update)
+from jaxjam.config import PPOConfig
+
+S, M, D, NB = 32, 3, 5, 4
+CFG = PPOConfig(hidden=16, update_epochs=2, num_minibatches=4, entropy_coef=0.01, target_kl=0.0)
+NUM_UPDATES = 10
+
+
+def _gae(*args, gamma=0.99, lam=0.95):
+    return [np.asarray(x) for x in gae(*map(jnp.asarray, args), gamma, lam)]
+
+
+def test_gae_spec_example_two_step_episodes():
+    """Spec §14.3: γ = λ = 1, zero values, reward 1 on each episode's last step -> all ones."""
+    r = np.array([[0.0], [1.0], [0.0], [1.0]], np.float32)
+    z = np.zeros_like(r)
+    done = np.array([[False], [True], [False], [True]])
+    adv, ret = _gae(r, z, z, done, done, gamma=1.0, lam=1.0)
+    np.testing.assert_allclose(adv[:, 0], [1, 1, 1, 1])
+    np.testing.assert_allclose(ret, adv)
+
+
+def test_truncation_bootstraps_final_value_termination_does_not():
+    gamma, lam, t_end = 0.9, 0.8, 2
+    rng = np.random.default_rng(0)
+    r, v, nv = (rng.normal(size=(5, 2)).astype(np.float32) for _ in range(3))
+    done = np.zeros((5, 2), bool)
+    done[t_end] = True
+    adv_trunc, _ = _gae(r, v, nv, np.zeros_like(done), done, gamma=gamma, lam=lam)
+    adv_term, _ = _gae(r, v, nv, done, done, gamma=gamma, lam=lam)
+    diff = adv_trunc - adv_term
+    for t in range(t_end + 1):
+        np.testing.assert_allclose(diff[t], (gamma * lam) ** (t_end - t) * gamma * nv[t_end], rtol=1e-5)
+    np.testing.assert_array_equal(diff[t_end + 1:], 0.0)
+
+
+def test_gae_no_leakage_across_reset():
+    rng = np.random.default_rng(1)
+    r, v, nv = (rng.normal(size=(6, 3)).astype(np.float32) for _ in range(3))
+    done = np.zeros((6, 3), bool)
+    done[2] = True
+    r2, v2, nv2 = r.copy(), v.copy(), nv.copy()
+    r2[3:] += 5.0
+    v2[3:] -= 2.0
+    nv2[3:] += 7.0
+    for term in (done, np.zeros_like(done)):
+        a, _ = _gae(r, v, nv, term, done)
+        b, _ = _gae(r2, v2, nv2, term, done)
+        np.testing.assert_array_equal(a[:3], b[:3])
+
+
+def test_gae_matches_numpy_loop():
+    rng = np.random.default_rng(2)
+    T, B, gamma, lam = 17, 5, 0.97, 0.9
+    r, v, nv = (rng.normal(size=(T, B)).astype(np.float32) for _ in range(3))
+    done = rng.random((T, B)) < 0.3
+    term = done & (rng.random((T, B)) < 0.5)
+    adv, ret = _gae(r, v, nv, term, done, gamma=gamma, lam=lam)
+    want = np.zeros((T, B))
+    nxt = np.zeros(B)
+    for t in reversed(range(T)):
+        delta = r[t] + gamma * (1 - term[t]) * nv[t] - v[t]
+        nxt = delta + gamma * lam * (1 - done[t]) * nxt
+        want[t] = nxt
+    np.testing.assert_allclose(adv, want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ret, want + v, rtol=1e-5, atol=1e-5)
+
+
+def _batch(ts, key):
+    """Actions sampled from the current policy, random advantages/returns."""
+    k_obs, k_act, k_adv = jax.random.split(key, 3)
+    obs = jax.random.normal(k_obs, (S, M, D))
+    action, log_prob = ts.actor.apply(ts.actor_params, obs).sample_and_log_prob(seed=k_act)
+    adv = jax.random.normal(k_adv, (S,))
+    return Batch(obs=obs, action=action, log_prob=log_prob, advantages=adv,
+                 returns=adv + 1.0, values=jnp.zeros((S,)))
+
+
+@pytest.fixture(scope="module")
+def setup():
+    ts = jax.jit(init_train_state, static_argnums=(1, 2, 3, 4))(jax.random.key(0), CFG, D, NB, NUM_UPDATES)
+    return ts, jax.jit(_batch)(ts, jax.random.key(1))
+
+
+_update = jax.jit(ppo_update, static_argnums=(3, 4))
+
+
+def test_ppo_update_moves_log_probs_with_advantage_and_fits_critic(setup):
+    ts, batch = setup
+    new, metrics = _update(jax.random.key(2), ts, batch, CFG, NUM_UPDATES)
+    assert int(new.update) == 1 and int(metrics["minibatch_steps"]) == CFG.update_epochs * CFG.num_minibatches
+    delta = np.asarray(new.actor.apply(new.actor_params, batch.obs).log_prob(batch.action) - batch.log_prob)
+    adv = np.asarray(batch.advantages)[:, None]
+    assert (delta * np.sign(adv)).mean() > 0
+    assert delta[adv[:, 0] > 0].mean() > 0 > delta[adv[:, 0] < 0].mean()
+    crit = lambda s: float(jnp.mean((s.critic.apply(s.critic_params, batch.obs.mean(1)) - batch.returns) ** 2))
+    assert crit(new) < crit(ts)
+    for k in ("actor_loss", "critic_loss", "entropy", "approx_kl", "clip_frac", "actor_grad_norm",
+              "critic_grad_norm", "explained_variance", "lr_actor", "lr_critic", "entropy_coef"):
+        assert np.isfinite(float(metrics[k])), k
+
+
+def test_ppo_update_deterministic_given_key(setup):
+    ts, batch = setup
+    a, ma = _update(jax.random.key(3), ts, batch, CFG, NUM_UPDATES)
+    b, mb = _update(jax.random.key(3), ts, batch, CFG, NUM_UPDATES)
+    c, _ = _update(jax.random.key(4), ts, batch, CFG, NUM_UPDATES)
+    leaves = lambda s: jax.tree.leaves((s.actor_params, s.critic_params))
+    for x, y in zip(leaves(a), leaves(b)):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    assert any(not np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(leaves(a), leaves(c)))
+    assert ma["actor_loss"] == mb["actor_loss"]
+
+
+def test_kl_early_stop(setup):
+    ts, batch = setup
+    new, m = _update(jax.random.key(5), ts, batch, dataclasses.replace(CFG, target_kl=1e-12), NUM_UPDATES)
+    assert int(m["minibatch_steps"]) == 1  # the first step sees ratio 1, the second exceeds the target
+    assert int(new.update) == 1
+
+
+def test_schedules_decay_to_final_fraction(setup):
+    actor_opt, critic_opt = make_optimizers(CFG, NUM_UPDATES)
+    for opt, lr in ((actor_opt, CFG.lr_actor), (critic_opt, CFG.lr_critic)):
+        np.testing.assert_allclose(float(opt.lr(0)), lr, rtol=1e-6)
+        np.testing.assert_allclose(float(opt.lr(NUM_UPDATES // 2)), lr * (1 + CFG.lr_final_frac) / 2, rtol=1e-6)
+        np.testing.assert_allclose(float(opt.lr(NUM_UPDATES)), lr * CFG.lr_final_frac, rtol=1e-6)
+    ent = entropy_coef_schedule(CFG, NUM_UPDATES)
+    np.testing.assert_allclose(float(ent(NUM_UPDATES)), CFG.entropy_coef * CFG.entropy_coef_final_frac, rtol=1e-6)
+    # The update really uses the scheduled rate: Adam's first step moves each weight by about lr.
+    ts, batch = setup
+    cfg1 = dataclasses.replace(CFG, update_epochs=1, num_minibatches=1)
+    ts_end = ts.replace(update=jnp.asarray(NUM_UPDATES, jnp.int32))
+    new, m = _update(jax.random.key(6), ts_end, batch, cfg1, NUM_UPDATES)
+    np.testing.assert_allclose(float(m["lr_critic"]), CFG.lr_critic * CFG.lr_final_frac, rtol=1e-6)
+    step = max(float(jnp.abs(x - y).max()) for x, y in
+               zip(jax.tree.leaves(new.critic_params), jax.tree.leaves(ts.critic_params)))
+    np.testing.assert_allclose(step, CFG.lr_critic * CFG.lr_final_frac, rtol=1e-3)
