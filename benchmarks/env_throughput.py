@@ -1,0 +1,93 @@
+"""Environment throughput: env-steps/s (one step = all M jammers act) vs batch size.
+
+Random actions, `lax.scan` over steps, compile time reported separately. For each
+batch also: the λ₂-only rate (the jammed eigensolve alone at the same shapes),
+and `vmap(step)` (auto-reset via lax.cond → both branches under vmap) against
+`step_batch` (batch-level reset branch). Finally the eigensolver curve over N.
+
+    python benchmarks/env_throughput.py                 # CPU-sized
+    python benchmarks/env_throughput.py --gpu           # H100-sized batches
+"""
+
+from __future__ import annotations
+
+import argparse
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+from _timing import compile_and_time, header
+from jaxjam.config import preset
+from jaxjam.env import random_actions, reset, step, step_batch
+from jaxjam.physics import lambda2
+
+
+def env_rate(cfg, batch: int, steps: int, batched_reset: bool):
+    keys = jax.random.split(jax.random.PRNGKey(0), batch)
+    _, states = jax.jit(jax.vmap(partial(reset, config=cfg)))(keys)
+    vstep = jax.vmap(partial(step, config=cfg))
+
+    def run(key, states):
+        def body(carry, _):
+            key, states = carry
+            key, ka, ks = jax.random.split(key, 3)
+            acts = jax.vmap(partial(random_actions, config=cfg))(jax.random.split(ka, batch))
+            sk = jax.random.split(ks, batch)
+            out = step_batch(sk, states, acts, cfg) if batched_reset else vstep(sk, states, acts)
+            return (key, out[1]), out[2].mean()
+        (_, states), r = jax.lax.scan(body, (key, states), None, length=steps)
+        return r.sum()
+
+    c, t, _ = compile_and_time(run, jax.random.PRNGKey(1), states)
+    return c, batch * steps / t
+
+
+def lambda2_rate(n: int, batch: int, steps: int):
+    adj0 = jax.random.uniform(jax.random.PRNGKey(2), (batch, n, n)) < 0.5
+    adj0 = adj0 & jnp.swapaxes(adj0, 1, 2) & ~jnp.eye(n, dtype=bool)
+
+    def run(adj):
+        def body(a, i):
+            a = a ^ (jnp.eye(n, k=1, dtype=bool) & (i % 2 == 0))  # defeat CSE across steps
+            a = a | jnp.swapaxes(a, 1, 2)
+            return a, lambda2(a).mean()
+        return jax.lax.scan(body, adj, jnp.arange(steps))[1].sum()
+
+    c, t, _ = compile_and_time(run, adj0)
+    return batch * steps / t
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gpu", action="store_true", help="GPU-sized batches and steps")
+    ap.add_argument("--presets", default="default,large")
+    args = ap.parse_args()
+    if args.gpu:
+        plan = {"default": ([1024, 8192, 32768, 131072], 200), "large": ([64, 256, 1024, 4096], 50)}
+        eig_batch, eig_ns = 8192, (10, 32, 33, 40, 64, 100)
+    else:
+        plan = {"default": ([1, 64, 512, 2048], 50), "large": ([1, 16, 64], 10)}
+        eig_batch, eig_ns = 256, (10, 32, 33, 40, 100)
+    print(header("Environment throughput (random actions)"))
+    print("| preset | M | N | batch | steps | compile s | env-steps/s (step_batch) | env-steps/s (vmap step) | λ₂-only solves/s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in args.presets.split(","):
+        cfg = preset(name)
+        batches, steps = plan[name]
+        for b in batches:
+            c, rate = env_rate(cfg, b, steps, batched_reset=True)
+            _, rate_v = env_rate(cfg, b, steps, batched_reset=False)
+            l2 = lambda2_rate(cfg.env.num_enemies, b, steps)
+            print(f"| {name} | {cfg.env.num_jammers} | {cfg.env.num_enemies} | {b} | {steps} | {c:.1f} | "
+                  f"{rate:,.0f} | {rate_v:,.0f} | {l2:,.0f} |", flush=True)
+    print(f"\n### λ₂ eigensolve vs N (batch {eig_batch})\n")
+    print("| N | solves/s | µs per solve |")
+    print("|---|---|---|")
+    for n in eig_ns:
+        r = lambda2_rate(n, eig_batch, 20)
+        print(f"| {n} | {r:,.0f} | {1e6 / r:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

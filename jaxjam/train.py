@@ -1,0 +1,158 @@
+"""MAPPO training fused into compiled programs (PureJaxRL style).
+
+    trainer = make_train(config)
+    runner = trainer.init(key)                      # networks, optimisers, envs
+    runner, metrics = trainer.train_chunk(runner)   # `updates_per_chunk` updates, one jit call
+    runner, metrics = trainer.train(key)            # the whole run as one program
+
+Each update = a rollout of `rollout_steps` steps in `num_envs` parallel envs
+(`lax.scan` over `step_batch`) + GAE + `ppo_update`. No host round trip inside a
+chunk; between chunks the host prints progress, logs and checkpoints (cli.py).
+`jax.vmap(trainer.train)(keys)` trains several seeds in one program;
+`trainer.init_seeds` / `train_chunk_seeds` do the same chunk by chunk.
+
+The actor's Gaussian is over velocity / v_max (so exploration noise is in units
+of the speed limit); the environment receives velocity · v_max in m/s and clips
+it per axis. Log-probs are always of the stored raw draw.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from jaxjam.agents import Batch, TrainState, gae, init_train_state, pooled, ppo_update
+from jaxjam.config import Config, validate
+from jaxjam.env import Action, EnvState, obs_dim, reset, step_batch
+
+
+@struct.dataclass
+class EpisodeLog:
+    """Per-env running episode sums and the last finished episode's results `[B]`."""
+
+    ret: jax.Array
+    reduction_sum: jax.Array
+    last_return: jax.Array
+    last_mean_reduction: jax.Array
+    last_final_reduction: jax.Array
+    episodes: jax.Array  # [B] int32 finished episodes
+
+    @classmethod
+    def zeros(cls, num_envs: int) -> "EpisodeLog":
+        z = jnp.zeros((num_envs,), jnp.float32)
+        return cls(z, z, z, z, z, jnp.zeros((num_envs,), jnp.int32))
+
+    def update(self, reward, reduction, done, length: int) -> "EpisodeLog":
+        ret, red = self.ret + reward, self.reduction_sum + reduction
+        pick = lambda new, old: jnp.where(done, new, old)
+        return EpisodeLog(
+            ret=jnp.where(done, 0.0, ret), reduction_sum=jnp.where(done, 0.0, red),
+            last_return=pick(ret, self.last_return),
+            last_mean_reduction=pick(red / length, self.last_mean_reduction),
+            last_final_reduction=pick(reduction, self.last_final_reduction),
+            episodes=self.episodes + done.astype(jnp.int32))
+
+
+@struct.dataclass
+class Runner:
+    """Everything a run carries between updates (checkpointed as a whole)."""
+
+    train_state: TrainState
+    env_state: EnvState  # batched [B, ...]
+    obs: jax.Array  # [B, M, D]
+    log: EpisodeLog
+    key: jax.Array
+    env_steps: jax.Array  # [] int32 env steps taken (one step = all M jammers act)
+
+
+class Transition(NamedTuple):
+    obs: jax.Array  # [B, M, D]
+    action: Action  # [B, M]
+    log_prob: jax.Array  # [B, M]
+    value: jax.Array  # [B]
+    next_value: jax.Array  # [B] value of the obs reached before any reset
+    reward: jax.Array  # [B]
+    done: jax.Array  # [B]
+    terminated: jax.Array  # [B]
+    reduction: jax.Array  # [B] λ₂ reduction this step
+    band_match: jax.Array  # [B]
+
+
+class Trainer(NamedTuple):
+    config: Config
+    num_updates: int
+    steps_per_update: int
+    init: callable
+    update: callable
+    train_chunk: callable
+    train: callable
+    init_seeds: callable
+    train_chunk_seeds: callable
+
+
+def make_train(config: Config) -> Trainer:
+    """Build the jitted training functions for a validated, static `config`."""
+    validate(config)
+    e, p = config.env, config.ppo
+    num_envs, horizon = p.num_envs, p.rollout_steps
+    steps_per_update = num_envs * horizon
+    num_updates = max(1, p.total_steps // steps_per_update)
+    v_max = e.v_max_m_s
+    num_bands = config.physics.num_bands
+    chunk = config.run.updates_per_chunk
+
+    def init(key) -> Runner:
+        k_net, k_env, key = jax.random.split(key, 3)
+        ts = init_train_state(k_net, p, obs_dim(config), num_bands, num_updates)
+        obs, env_state = jax.vmap(partial(reset, config=config))(jax.random.split(k_env, num_envs))
+        return Runner(ts, env_state, obs, EpisodeLog.zeros(num_envs), key, jnp.int32(0))
+
+    def env_step(carry, _):
+        ts, env_state, obs, log, key = carry
+        key, k_act, k_env = jax.random.split(key, 3)
+        action, log_prob = ts.actor.apply(ts.actor_params, obs).sample_and_log_prob(seed=k_act)
+        value = ts.critic.apply(ts.critic_params, pooled(obs))
+        env_action = action.replace(velocity=action.velocity * v_max)
+        next_obs, env_state, reward, done, info = step_batch(
+            jax.random.split(k_env, num_envs), env_state, env_action, config)
+        next_value = ts.critic.apply(ts.critic_params, pooled(info.final_obs))
+        log = log.update(reward, info.lambda2_reduction, done, e.max_steps)
+        tr = Transition(obs, action, log_prob, value, next_value, reward, done, info.terminated,
+                        info.lambda2_reduction, info.band_match)
+        return (ts, env_state, next_obs, log, key), tr
+
+    def update(runner: Runner, _=None):
+        carry = (runner.train_state, runner.env_state, runner.obs, runner.log, runner.key)
+        (ts, env_state, obs, log, key), traj = jax.lax.scan(env_step, carry, None, length=horizon)
+        adv, ret = gae(traj.reward, traj.value, traj.next_value, traj.terminated, traj.done,
+                       p.gamma, p.gae_lambda)
+        flat = lambda x: x.reshape((steps_per_update,) + x.shape[2:])
+        batch = Batch(obs=flat(traj.obs), action=jax.tree.map(flat, traj.action),
+                      log_prob=flat(traj.log_prob), advantages=flat(adv), returns=flat(ret),
+                      values=flat(traj.value))
+        key, k_upd = jax.random.split(key)
+        ts, m = ppo_update(k_upd, ts, batch, p, num_updates)
+        runner = Runner(ts, env_state, obs, log, key, runner.env_steps + steps_per_update)
+        m.update(
+            reward=traj.reward.mean(), lambda2_reduction=traj.reduction.mean(),
+            band_match=traj.band_match.mean(),
+            episode_return=log.last_return.mean(),
+            episode_mean_reduction=log.last_mean_reduction.mean(),
+            episode_final_reduction=log.last_final_reduction.mean(),
+            episodes=log.episodes.sum(), env_steps=runner.env_steps)
+        return runner, m
+
+    def run_updates(runner: Runner, n: int):
+        return jax.lax.scan(update, runner, None, length=n)
+
+    def train(key):
+        return run_updates(init(key), num_updates)
+
+    train_chunk = jax.jit(partial(run_updates, n=chunk), donate_argnums=0)
+    train_chunk_seeds = jax.jit(jax.vmap(partial(run_updates, n=chunk)), donate_argnums=0)
+    return Trainer(config, num_updates, steps_per_update, jax.jit(init), jax.jit(update),
+                   train_chunk, jax.jit(train), jax.jit(jax.vmap(init)), train_chunk_seeds)
