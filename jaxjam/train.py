@@ -84,8 +84,9 @@ class Transition(NamedTuple):
 
 class Trainer(NamedTuple):
     config: Config
-    num_updates: int
-    steps_per_update: int
+    num_updates: int  # total updates, a whole number of chunks
+    steps_per_update: int  # env steps per update (num_envs * rollout_steps)
+    updates_per_chunk: int
     init: callable
     update: callable
     train_chunk: callable
@@ -100,10 +101,10 @@ def make_train(config: Config) -> Trainer:
     e, p = config.env, config.ppo
     num_envs, horizon = p.num_envs, p.rollout_steps
     steps_per_update = num_envs * horizon
-    num_updates = max(1, p.total_steps // steps_per_update)
+    chunk = min(config.run.updates_per_chunk, -(-p.total_steps // steps_per_update))
+    num_updates = -(-p.total_steps // (steps_per_update * chunk)) * chunk  # whole chunks, rounded up
     v_max = e.v_max_m_s
     num_bands = config.physics.num_bands
-    chunk = config.run.updates_per_chunk
 
     def init(key) -> Runner:
         k_net, k_env, key = jax.random.split(key, 3)
@@ -154,5 +155,5 @@ def make_train(config: Config) -> Trainer:
 
     train_chunk = jax.jit(partial(run_updates, n=chunk), donate_argnums=0)
     train_chunk_seeds = jax.jit(jax.vmap(partial(run_updates, n=chunk)), donate_argnums=0)
-    return Trainer(config, num_updates, steps_per_update, jax.jit(init), jax.jit(update),
+    return Trainer(config, num_updates, steps_per_update, chunk, jax.jit(init), jax.jit(update),
                    train_chunk, jax.jit(train), jax.jit(jax.vmap(init)), train_chunk_seeds)
