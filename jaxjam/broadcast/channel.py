@@ -53,10 +53,6 @@ class ChannelParams:
     n_channels: int = struct.field(pytree_node=False, default=1)
     max_steps: int = struct.field(pytree_node=False, default=1_000_000)
 
-    @property
-    def n_agents(self) -> int:
-        return self.p.shape[0]
-
 
 @struct.dataclass
 class ChannelState:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import itertools
+from collections import deque
 
 import numpy as np
 
@@ -87,61 +88,95 @@ def _key(b: np.ndarray) -> bytes:
 
 
 class _QPOMDP:
-    """Memoised Q_POMDP: centralised planning on the joint belief (observations shared)."""
+    """Q_POMDP (centralised planning on the joint belief, observations shared), bottom-up.
 
-    def __init__(self, model: DecPOMDP):
+    The joint beliefs reachable from `b0` (rounded to 1e-12 for identification) are
+    indexed once; `V[k, i]` is the optimal value of belief i with k stages to go,
+    computed level by level with numpy over all beliefs. A queried belief is matched
+    to an indexed one within 1e-9 (max-norm; only rounding differs); otherwise it is
+    added with its successors and the table recomputed.
+    """
+
+    def __init__(self, model: DecPOMDP, horizon: int):
         self.m = model
-        self.memo: dict[tuple[int, bytes], float] = {}
-        self.succ: dict[bytes, list] = {}
+        self.index: dict[bytes, int] = {}
+        self.beliefs: list[np.ndarray] = []
+        self.need: list[int] = []              # largest k for which V[k, i] is queried
+        self.reward: list[np.ndarray] = []     # (A,) per belief
+        self.succ: list[list | None] = []      # per joint action: [(prob, index)]
+        self._require(model.b0, horizon)
+        self._solve()
 
-    def _successors(self, b: np.ndarray, key: bytes):
-        """Per joint action: (reward, [(P, key, next belief)]), equal next beliefs merged."""
-        if key in self.succ:
-            return self.succ[key]
+    def _lookup(self, b: np.ndarray) -> int:
+        key = _key(b)
+        if key not in self.index:
+            self.index[key] = len(self.beliefs)
+            self.beliefs.append(b)
+            self.need.append(0)
+            self.reward.append((self.m.R @ b).ravel())
+            self.succ.append(None)
+        return self.index[key]
+
+    def _require(self, b: np.ndarray, k: int) -> None:
+        """Index `b` and everything V_k(b) depends on (FIFO worklist)."""
         m = self.m
-        S, A1, A2 = b.shape[0], m.T.shape[0], m.T.shape[1]
-        out = []
-        for a1, a2 in itertools.product(range(A1), range(A2)):
-            w = ((b @ m.T[a1, a2])[:, None, None] * m.O[a1, a2]).reshape(S, -1)
-            po = w.sum(0)
-            merged: dict[bytes, list] = {}
-            for i in np.nonzero(po > 0)[0]:
-                nb = w[:, i] / po[i]
-                entry = merged.setdefault(_key(nb), [0.0, nb])
-                entry[0] += po[i]
-            out.append((float(b @ m.R[a1, a2]), [(pr, k, nb) for k, (pr, nb) in merged.items()]))
-        self.succ[key] = out
-        return out
+        S = b.shape[0]
+        work = deque([(b, k)])
+        while work:
+            bb, kk = work.popleft()
+            i = self._lookup(bb)
+            if kk <= self.need[i]:
+                continue
+            self.need[i] = kk
+            if kk < 2:
+                continue
+            if self.succ[i] is None:
+                out = []
+                for a1, a2 in itertools.product(range(m.T.shape[0]), range(m.T.shape[1])):
+                    w = ((bb @ m.T[a1, a2])[:, None, None] * m.O[a1, a2]).reshape(S, -1)
+                    po = w.sum(0)
+                    merged: dict[int, float] = {}
+                    for o in np.nonzero(po > 0)[0]:
+                        j = self._lookup(w[:, o] / po[o])
+                        merged[j] = merged.get(j, 0.0) + po[o]
+                    out.append(list(merged.items()))
+                self.succ[i] = out
+            work.extend((self.beliefs[j], kk - 1) for per_a in self.succ[i] for j, _ in per_a)
+
+    def _solve(self) -> None:
+        """Fill `V (K+1, nB)`; entries beyond a belief's `need` are never read."""
+        nB, A = len(self.beliefs), self.m.T.shape[0] * self.m.T.shape[1]
+        M = max((len(per_a) for sc in self.succ if sc for per_a in sc), default=1)
+        prob, idx = np.zeros((nB, A, M)), np.zeros((nB, A, M), np.int64)
+        for i, sc in enumerate(self.succ):
+            for a, per_a in enumerate(sc or ()):
+                for slot, (j, pr) in enumerate(per_a):
+                    prob[i, a, slot], idx[i, a, slot] = pr, j
+        reward = np.stack(self.reward)
+        K = max(self.need)
+        self.V = np.zeros((K + 1, nB))
+        for k in range(1, K + 1):
+            self.V[k] = (reward + (prob * self.V[k - 1][idx]).sum(-1)).max(-1)
+        self.tables = (reward, prob, idx)
+        self.stacked = np.stack(self.beliefs)
+
+    def _find(self, b: np.ndarray, k: int) -> int | None:
+        i = self.index.get(_key(b))
+        if i is None:
+            dist = np.abs(self.stacked - b).max(-1)
+            i = int(dist.argmin()) if dist.min() < 1e-9 else None
+        return i if i is not None and self.need[i] >= k else None
 
     def q(self, b: np.ndarray, k: int) -> np.ndarray:
         """`(A1, A2)` Q-values with k >= 1 stages to go (this one included)."""
-        succ = self._successors(b, _key(b))
-        vals = [r + sum(pr * self.value(nb, k - 1) for pr, _, nb in nxt) for r, nxt in succ]
-        return np.asarray(vals).reshape(self.m.T.shape[:2])
-
-    def value(self, b: np.ndarray, k: int) -> float:
-        """V_POMDP(b) with k stages to go (iterative post-order, no recursion limit)."""
-        memo = self.memo
-        stack = [(b, _key(b), k)]
-        while stack:
-            bb, bkey, kk = stack[-1]
-            if (kk, bkey) in memo:
-                stack.pop()
-                continue
-            if kk == 0:
-                memo[(kk, bkey)] = 0.0
-                stack.pop()
-                continue
-            succ = self._successors(bb, bkey)
-            missing = [(nb, nk, kk - 1) for _, nxt in succ for _, nk, nb in nxt
-                       if (kk - 1, nk) not in memo]
-            if missing:
-                stack.extend(missing)
-                continue
-            memo[(kk, bkey)] = max(r + sum(pr * memo[(kk - 1, nk)] for pr, nk, _ in nxt)
-                                   for r, nxt in succ)
-            stack.pop()
-        return memo[(k, _key(b))]
+        i = self._find(b, k)
+        if i is None:
+            self._require(b, k)
+            self._solve()
+            i = self.index[_key(b)]
+        reward, prob, idx = self.tables
+        q = reward[i] + (prob[i] * self.V[k - 1][idx[i]]).sum(-1)
+        return q.reshape(self.m.T.shape[:2])
 
 
 class _QMDP:
@@ -172,7 +207,16 @@ class _Node:
     c2: np.ndarray            # (J,) cluster of agent 2
     n1: int
     n2: int
-    rules: tuple = ()         # per stage: (rule1 (n1,), rule2 (n2,), map1, map2)
+    parent: "_Node | None" = None
+    rule: tuple = ()          # last stage: (rule1 (n1,), rule2 (n2,), map1, map2)
+
+    def rules(self) -> tuple:
+        """Per stage `(rule1, rule2, map1, map2)`, root first."""
+        out, node = [], self
+        while node.parent is not None:
+            out.append(node.rule)
+            node = node.parent
+        return tuple(reversed(out))
 
 
 def _cluster(raw_self: np.ndarray, raw_other: np.ndarray, prob: np.ndarray,
@@ -213,7 +257,7 @@ def _expand(model: DecPOMDP, node: _Node, rule1: np.ndarray, rule2: np.ndarray) 
     b_merged /= p_merged[:, None]
     return _Node(depth=node.depth + 1, g=node.g + float(node.prob @ reward), prob=p_merged,
                  belief=b_merged, c1=uniq // n2, c2=uniq % n2, n1=n1, n2=n2,
-                 rules=node.rules + ((rule1, rule2, map1, map2),))
+                 parent=node, rule=(rule1, rule2, map1, map2))
 
 
 def _all_rules(n: int, n_actions: int) -> np.ndarray:
@@ -237,7 +281,7 @@ def solve(model: DecPOMDP, horizon: int, heuristic: str = "pomdp"):
         return 0.0, (), 0
     if heuristic not in ("pomdp", "mdp"):
         raise ValueError(f"heuristic must be 'pomdp' or 'mdp', got {heuristic!r}")
-    heur = _QPOMDP(model) if heuristic == "pomdp" else _QMDP(model, horizon)
+    heur = _QPOMDP(model, horizon) if heuristic == "pomdp" else _QMDP(model, horizon)
     counter = itertools.count()
     heap = [(0.0, 0, next(counter), root, None)]
     expanded = 0
@@ -246,7 +290,7 @@ def solve(model: DecPOMDP, horizon: int, heuristic: str = "pomdp"):
         if rule is not None:                                        # materialise lazily
             node = _expand(model, node, *rule)
         if node.depth == horizon:
-            return node.g, node.rules, expanded
+            return node.g, node.rules(), expanded
         expanded += 1
         k = horizon - node.depth
         q = np.stack([heur.q(b, k) for b in node.belief])           # (J, A1, A2)
