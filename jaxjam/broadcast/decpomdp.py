@@ -22,7 +22,11 @@ both agents). Priority = value so far + Q_POMDP of the joint-type beliefs, an
 admissible upper bound (Q* <= Q_BG <= Q_POMDP), so the first complete policy
 popped is optimal. Lossless clustering merges two histories of one agent when
 they induce the same distribution over (state, other agent's history); the
-optimal value is unchanged (Oliehoek et al. 2009).
+optimal value is unchanged (Oliehoek et al. 2009). Beliefs are identified up to
+rounding (1e-12 keys, 1e-9 matching; clusters likewise match within 1e-9), so
+values are exact to float precision.
+In this model observations depend on the joint action only, so clusters always
+collapse to one per agent, Q_POMDP is tight and the search expands `h` nodes.
 
 Published optimal values (undiscounted): masplan.org/optimal_values -- 2.000000,
 2.990000, 3.890000 for h = 2, 3, 4 (first solved by Hansen et al. 2004), 4.79 (h=5),
@@ -220,19 +224,25 @@ class _Node:
 
 
 def _cluster(raw_self: np.ndarray, raw_other: np.ndarray, prob: np.ndarray,
-             belief: np.ndarray, n_raw_other: int):
-    """Lossless clustering of one agent's raw types -> (cluster per joint type, count, map)."""
+             belief: np.ndarray, n_raw_other: int, tol: float = 1e-9):
+    """Lossless clustering of one agent's raw types -> (cluster per joint type, count, map).
+
+    Two raw types share a cluster when their distributions over (other agent's raw
+    type, state) agree within `tol` (max-norm; exact up to floating-point noise).
+    """
     S = belief.shape[1]
-    raws = np.unique(raw_self)
-    keys = {}
+    reps: list[np.ndarray] = []
     cluster_of_raw = {}
-    for r in raws:
+    for r in np.unique(raw_self):
         sel = raw_self == r
         cond = np.zeros((n_raw_other, S))
         np.add.at(cond, raw_other[sel], prob[sel, None] * belief[sel])
         cond /= cond.sum()
-        cluster_of_raw[int(r)] = keys.setdefault(_key(cond), len(keys))
-    return np.array([cluster_of_raw[int(r)] for r in raw_self]), len(keys), cluster_of_raw
+        match = [c for c, rep in enumerate(reps) if np.abs(rep - cond).max() < tol]
+        if not match:
+            reps.append(cond)
+        cluster_of_raw[int(r)] = match[0] if match else len(reps) - 1
+    return np.array([cluster_of_raw[int(r)] for r in raw_self]), len(reps), cluster_of_raw
 
 
 def _expand(model: DecPOMDP, node: _Node, rule1: np.ndarray, rule2: np.ndarray) -> _Node:
@@ -271,7 +281,10 @@ def solve(model: DecPOMDP, horizon: int, heuristic: str = "pomdp"):
 
     Returns `(value, rules, expanded)`: the optimal expected total reward, the joint
     policy (per stage: agent rules over clusters and the history -> cluster maps) and
-    the number of expanded nodes.
+    the number of expanded nodes. Priorities are compared on a grid of
+    `tie_tol = 1e-15 (h + 1)^2` (a bound on the rounding error accumulated over h
+    stages) so that float noise does not break ties between equally good partial
+    policies; the value returned is optimal to within `tie_tol`.
     """
     if int(horizon) < 0:
         raise ValueError(f"horizon must be >= 0, got {horizon}")
@@ -282,6 +295,7 @@ def solve(model: DecPOMDP, horizon: int, heuristic: str = "pomdp"):
     if heuristic not in ("pomdp", "mdp"):
         raise ValueError(f"heuristic must be 'pomdp' or 'mdp', got {heuristic!r}")
     heur = _QPOMDP(model, horizon) if heuristic == "pomdp" else _QMDP(model, horizon)
+    tie_tol = 1e-15 * (horizon + 1) ** 2
     counter = itertools.count()
     heap = [(0.0, 0, next(counter), root, None)]
     expanded = 0
@@ -302,8 +316,8 @@ def solve(model: DecPOMDP, horizon: int, heuristic: str = "pomdp"):
         for r1 in R1:
             f = node.g + W[i1, i2, r1[:, None], R2[:, None, :]].sum((1, 2))   # (len(R2),)
             for r2, fv in zip(R2, f):
-                heapq.heappush(heap, (-round(float(fv), 9), -(node.depth + 1), next(counter),
-                                      node, (r1, r2)))
+                heapq.heappush(heap, (-round(float(fv) / tie_tol), -(node.depth + 1),
+                                      next(counter), node, (r1, r2)))
 
 
 def decpomdp_optimal_value(horizon: int) -> float:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from jaxjam.broadcast import decpomdp_optimal_value
-from jaxjam.broadcast.decpomdp import (SEND, WAIT, DecPOMDP, broadcast_channel,
-                                       policy_value, solve)
+from jaxjam.broadcast.decpomdp import (COLLISION_OBS, NO_COLLISION_OBS, SEND, WAIT, DecPOMDP,
+                                       broadcast_channel, policy_value, solve)
 
 # masplan.org/optimal_values, broadcast channel, undiscounted (h = 2..4: Hansen et al. 2004).
 PUBLISHED = {2: 2.0, 3: 2.99, 4: 3.89, 5: 4.79, 6: 5.69, 7: 6.59, 8: 7.49, 9: 8.39,
@@ -27,8 +27,9 @@ def test_model_matches_madp_file():
     assert m.T[WAIT, SEND, S11, S10] == pytest.approx(0.9)
     assert m.T[WAIT, WAIT, S11, S11] == 1.0
     assert m.T[WAIT, WAIT, S00, S10] == pytest.approx(0.81)
-    assert np.allclose(m.O[SEND, SEND, :, 0, 0], 0.81) and np.allclose(m.O[WAIT, SEND, :, 0, 0], 0.01)
-    assert np.allclose(m.O[SEND, WAIT, :, 1, 0], 0.09)
+    C, N = COLLISION_OBS, NO_COLLISION_OBS
+    assert np.allclose(m.O[SEND, SEND, :, C, C], 0.81) and np.allclose(m.O[WAIT, SEND, :, C, C], 0.01)
+    assert np.allclose(m.O[SEND, WAIT, :, N, C], 0.09) and np.allclose(m.O[WAIT, WAIT, :, N, N], 0.81)
     assert m.R[SEND, WAIT].tolist() == [0, 0, 1, 1] and m.R[WAIT, SEND].tolist() == [0, 1, 0, 1]
     assert not m.R[SEND, SEND].any() and not m.R[WAIT, WAIT].any()
     assert m.b0.tolist() == [0, 0, 0, 1]
