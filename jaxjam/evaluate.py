@@ -99,6 +99,23 @@ def compare_policies(config: Config, policies: dict[str, Policy], key, episodes:
     return out
 
 
+def compare_seeds(config: Config, actor, params_by_seed, key, episodes: int,
+                  deterministic: bool = True) -> tuple[dict, list[dict]]:
+    """Trained actor of each seed (leading axis of `params_by_seed`) on the same episodes.
+
+    Returns ({metric: (mean over seeds, 95% CI over seeds)}, per-seed {metric: mean}).
+    """
+    n = jax.tree.leaves(params_by_seed)[0].shape[0]
+    per_seed = []
+    for s in range(n):
+        params = jax.tree.map(lambda x: x[s], params_by_seed)
+        m = jax.device_get(rollout_metrics(config, actor_policy(config, actor, params, deterministic),
+                                           key, episodes))
+        per_seed.append({k: float(np.mean(v)) for k, v in m.items()})
+    agg = {k: ci95([p[k] for p in per_seed]) for k in per_seed[0]}
+    return agg, per_seed
+
+
 def format_table(results: dict) -> str:
     """Markdown table of `compare_policies` output (reductions in %)."""
     lines = ["| policy | mean λ₂ reduction % | final-step λ₂ reduction % | return | band match |",

@@ -1,0 +1,74 @@
+"""Training wall time, compilation included: the whole run as ONE compiled program.
+
+Cases (issue targets on the H100):
+* default M=4 N=10, 200K env steps, one seed            (≤ 15 s)
+* default, 16 seeds via vmap vs one seed                  (≤ 3× one seed)
+* large M=40 N=100, 2M env steps                          (≤ 120 s)
+
+    python benchmarks/train_throughput.py --quick      # CPU-sized
+    python benchmarks/train_throughput.py              # full (GPU)
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import jax
+
+from _timing import header
+from jaxjam.config import override, preset
+from jaxjam.train import make_train
+
+
+def timed_run(cfg, seeds: int = 1):
+    """(compile_s, run_s, total wall s incl. compile, env steps (all seeds), final λ₂ reduction)."""
+    t0 = time.perf_counter()
+    tr = make_train(cfg)
+    if seeds == 1:
+        fn, arg = tr.train, jax.random.PRNGKey(cfg.run.seed)
+    else:
+        fn, arg = jax.jit(jax.vmap(tr.train)), jax.random.split(jax.random.PRNGKey(cfg.run.seed), seeds)
+    compiled = fn.lower(arg).compile()
+    t1 = time.perf_counter()
+    _, metrics = jax.block_until_ready(compiled(arg))
+    t2 = time.perf_counter()
+    steps = tr.num_updates * tr.steps_per_update * seeds
+    red = float(metrics["episode_mean_reduction"][..., -1].mean())
+    return t1 - t0, t2 - t1, t2 - t0, steps, red
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="CPU-sized budgets")
+    ap.add_argument("--cases", default="default,seeds,large")
+    args = ap.parse_args()
+    if args.quick:
+        d = override(preset("default"), {"ppo.num_envs": 64, "ppo.rollout_steps": 64,
+                                         "ppo.total_steps": 64 * 64 * 10})
+        lg = override(preset("large"), {"ppo.num_envs": 16, "ppo.rollout_steps": 16,
+                                        "ppo.total_steps": 16 * 16 * 4})
+        seeds = 4
+    else:
+        d = override(preset("default"), {"ppo.total_steps": 200_000, "ppo.num_envs": 1024,
+                                         "ppo.rollout_steps": 64, "ppo.num_minibatches": 8})
+        lg = preset("large")
+        seeds = 16
+    print(header("Training wall time (compilation included, one compiled program)"))
+    print("| case | M | N | env steps | compile s | run s | total wall s | env steps/s (run) | final episode λ₂ red. % |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    rows = []
+    for case in args.cases.split(","):
+        cfg, s = {"default": (d, 1), "seeds": (d, seeds), "large": (lg, 1)}[case]
+        c, r, w, steps, red = timed_run(cfg, s)
+        rows.append((case, w))
+        label = f"{case} ({s} seeds, vmap)" if s > 1 else case
+        print(f"| {label} | {cfg.env.num_jammers} | {cfg.env.num_enemies} | {steps:,} | {c:.1f} | "
+              f"{r:.1f} | {w:.1f} | {steps / r:,.0f} | {100 * red:.1f} |", flush=True)
+    walls = dict(rows)
+    if "default" in walls and "seeds" in walls:
+        print(f"\n{seeds} seeds / 1 seed wall-time ratio: {walls['seeds'] / walls['default']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
