@@ -1,0 +1,55 @@
+"""Transition model of the fully observable broadcast channel (shared by the planners).
+
+Conventions (the report's Algorithms 1 and 4): state ``s`` is the bitmask of full buffers
+(bit i = agent i); action ``a`` is 0 (nobody sends) or ``1 << i`` for an agent i with a
+message; sending gives reward vector e_i; afterwards the sender's buffer is empty
+(``least = s ^ a``) and every empty buffer independently receives a message with
+probability ``p[i]``. ``t`` counts remaining steps, t = 0 being the last one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAX_AGENTS = 10  # dense 2^n x 2^n transition matrices
+
+
+def validate(p, horizon: int | None = None, max_agents: int = MAX_AGENTS) -> np.ndarray:
+    """Check ``p`` (1-D, values in [0, 1], 1 <= n <= max_agents) and ``horizon`` >= 0; return p as float64."""
+    p = np.asarray(p, dtype=np.float64)
+    if p.ndim != 1:
+        raise ValueError(f"p must be a 1-D sequence of arrival probabilities, got shape {p.shape}")
+    n = p.shape[0]
+    if n < 1:
+        raise ValueError("number of agents n = len(p) must be >= 1, got 0")
+    if n > max_agents:
+        raise ValueError(f"number of agents n = len(p) must be <= {max_agents} for this planner, got {n}")
+    if not np.all(np.isfinite(p)) or np.any(p < 0) or np.any(p > 1):
+        raise ValueError(f"p values must lie in [0, 1], got {p.tolist()}")
+    if horizon is not None and (int(horizon) != horizon or horizon < 0):
+        raise ValueError(f"horizon must be an integer >= 0, got {horizon}")
+    return p
+
+
+def actions(s: int, n: int) -> list[int]:
+    """Legal actions in state ``s``: 0 and ``1 << i`` for each full buffer i."""
+    return [0] + [1 << i for i in range(n) if s >> i & 1]
+
+
+def transition_matrix(p: np.ndarray) -> np.ndarray:
+    """T [2^n, 2^n] float64: T[least, s'] = P(s' | buffers ``least`` full after the send)."""
+    n = len(p)
+    states = np.arange(2**n)
+    bits = (states[:, None] >> np.arange(n)) & 1  # [S, n]
+    least, nxt = bits[:, None, :], bits[None, :, :]
+    per_agent = np.where(least == 1, nxt == 1, np.where(nxt == 1, p, 1 - p))
+    return per_agent.prod(axis=2)
+
+
+def action_table(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(legal [2^n, n+1] bool, least [2^n, n+1] int): action index 0 = idle, j = agent j-1 sends."""
+    s = np.arange(2**n)[:, None]
+    j = np.arange(n + 1)[None, :]
+    bit = np.where(j == 0, 0, 1 << np.maximum(j - 1, 0))
+    legal = (j == 0) | ((s & bit) != 0)
+    return legal, np.where(legal, s ^ bit, s)

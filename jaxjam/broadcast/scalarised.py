@@ -1,0 +1,194 @@
+"""Scalarised planning for any priorities: batched weighted DP (jit + vmap), exact policy
+evaluation, the convex coverage set by Optimistic Linear Support, and weight switching.
+
+Model conventions are those of ``jaxjam.broadcast.model``; action index j = 0 is idle and
+j >= 1 means agent j-1 sends (bitmask ``1 << (j-1)``).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy.spatial import HalfspaceIntersection
+
+from jaxjam.broadcast.model import action_table, transition_matrix, validate
+
+
+def _check_weights(weights, n: int) -> np.ndarray:
+    w = np.asarray(weights, np.float64)
+    if w.ndim != 2 or w.shape[1] != n:
+        raise ValueError(f"weights must have shape [batch, n={n}], got {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("weights must be finite and >= 0")
+    return w
+
+
+@partial(jax.jit, static_argnames=("horizon",))
+def _dp(trans, legal, least, weights, horizon: int, tie_tol):
+    """Batched lexicographic (w·v, then sum v) DP.
+
+    trans [S, S], legal/least [S, n+1], weights [B, n] -> (policy [B, horizon+1, S] int8
+    indexed by t, value vectors [B, S, n] at t = horizon).
+    """
+    S, n = trans.shape[0], weights.shape[1]
+    rewards = jnp.concatenate([jnp.zeros((1, n)), jnp.eye(n)]).astype(trans.dtype)  # [n+1, n]
+
+    def single(w):
+        def step(v, _):  # v [S, n]: value vectors at t-1
+            cont = trans @ v  # [S(least), n]
+            q = rewards[None] + cont[least]  # [S, n+1, n]
+            qs = jnp.where(legal, q @ w, -jnp.inf)
+            near = qs >= qs.max(axis=1, keepdims=True) - tie_tol
+            j = jnp.argmax(jnp.where(near, q.sum(axis=2), -jnp.inf), axis=1)
+            return jnp.take_along_axis(q, j[:, None, None], axis=1)[:, 0], j.astype(jnp.int8)
+
+        v, pol = jax.lax.scan(step, jnp.zeros((S, n), trans.dtype), None, length=horizon + 1)
+        return pol, v
+
+    return jax.vmap(single)(weights)
+
+
+def scalarised_dp(p, weights, horizon: int, dtype=np.float32, tie_tol: float | None = None):
+    """Optimal policies and their value vectors for a batch of weight vectors.
+
+    p [n], weights [B, n] (>= 0). Returns (policy [B, horizon+1, S] int8 action index,
+    indexed by remaining steps t; values [B, S, n] value vector at t = horizon). Ties in
+    w·Q within ``tie_tol`` (default 1e-9 for float64, 1e-5 for float32) go to the largest
+    total throughput, so the chosen vectors are Pareto-optimal. Use float64 for exact
+    comparisons (computed under a local ``jax.enable_x64``); float32 is accurate to ~1e-5
+    relative.
+    """
+    p = validate(p, horizon)
+    w = _check_weights(weights, len(p))
+    legal, least = action_table(len(p))
+    dtype = np.dtype(dtype)
+    tol = (1e-9 if dtype == np.float64 else 1e-5) if tie_tol is None else tie_tol
+    with jax.enable_x64(dtype == np.float64):
+        pol, v = _dp(jnp.asarray(transition_matrix(p), dtype), jnp.asarray(legal), jnp.asarray(least),
+                     jnp.asarray(w, dtype), int(horizon), jnp.asarray(tol, dtype))
+        return np.asarray(pol), np.asarray(v, np.float64)
+
+
+def evaluate_policy(p, policy) -> np.ndarray:
+    """Exact (float64) value vectors [horizon+1, S, n] of a time-dependent policy [horizon+1, S]
+    (action indices, indexed by remaining steps t)."""
+    p = validate(p)
+    policy = np.asarray(policy)
+    n, S = len(p), 2 ** len(p)
+    legal, least = action_table(n)
+    if policy.ndim != 2 or policy.shape[1] != S:
+        raise ValueError(f"policy must have shape [horizon+1, {S}], got {policy.shape}")
+    if not np.all(legal[np.arange(S)[None, :], policy]):
+        raise ValueError("policy contains an illegal action (sending from an empty buffer)")
+    trans = transition_matrix(p)
+    rewards = np.concatenate([np.zeros((1, n)), np.eye(n)])
+    v, out = np.zeros((S, n)), []
+    for t in range(len(policy)):
+        j = policy[t]
+        v = rewards[j] + trans[least[np.arange(S), j]] @ v
+        out.append(v)
+    return np.stack(out)
+
+
+def switching_policy(p, w_before, w_after, horizon: int, switch_step: int) -> np.ndarray:
+    """Policy [horizon+1, S] following the w_before-optimal policy for the first ``switch_step``
+    steps of the episode (t = horizon .. horizon-switch_step+1) and the w_after-optimal one after."""
+    if not 0 <= switch_step <= horizon + 1:
+        raise ValueError(f"switch_step must lie in [0, horizon+1={horizon + 1}], got {switch_step}")
+    pol, _ = scalarised_dp(p, np.stack([w_before, w_after]), horizon, np.float64)
+    t = np.arange(horizon + 1)[:, None]
+    return np.where(t > horizon - switch_step, pol[0], pol[1])
+
+
+@partial(jax.jit, static_argnames=("n_episodes",))
+def _simulate(key, p, policy, least, s0, n_episodes: int):
+    n = p.shape[0]
+    horizon = policy.shape[0] - 1
+
+    def episode(k):
+        def step(s, inp):
+            t, kk = inp
+            j = policy[t, s]
+            nxt = least[s, j]
+            arrive = jax.random.bernoulli(kk, p).astype(jnp.int32)
+            nxt = nxt | jnp.sum(arrive << jnp.arange(n))
+            return nxt, jax.nn.one_hot(j - 1, n) * (j > 0)
+
+        ts = jnp.arange(horizon, -1, -1)
+        _, r = jax.lax.scan(step, s0, (ts, jax.random.split(k, horizon + 1)))
+        return r.sum(axis=0)
+
+    return jax.vmap(episode)(jax.random.split(key, n_episodes))
+
+
+def simulate_policy(key, p, policy, s0: int = 0, n_episodes: int = 10_000) -> np.ndarray:
+    """Monte Carlo per-agent throughput [n_episodes, n] of a policy [horizon+1, S] from state ``s0``."""
+    p = validate(p)
+    _, least = action_table(len(p))
+    return np.asarray(_simulate(key, jnp.asarray(p, jnp.float32), jnp.asarray(policy, jnp.int32),
+                                jnp.asarray(least, jnp.int32), jnp.int32(s0), n_episodes))
+
+
+def _corner_weights(vs: np.ndarray) -> np.ndarray:
+    """Vertices [m, n] of the upper envelope max_v w·v over the weight simplex (OLS corner weights)."""
+    k, n = vs.shape
+    if n == 1:
+        return np.ones((1, 1))
+    # variables z = (w_1..w_{n-1}, y); w_n = 1 - sum; halfspaces A z + b <= 0
+    top = np.abs(vs).max() * n + 2.0
+    rows = [np.concatenate([vs[:, :-1] - vs[:, -1:], -np.ones((k, 1)), vs[:, -1:]], axis=1)]
+    eye = np.eye(n - 1)
+    rows.append(np.concatenate([-eye, np.zeros((n - 1, 1)), np.zeros((n - 1, 1))], axis=1))
+    rows.append(np.concatenate([np.ones((1, n - 1)), [[0.0]], [[-1.0]]], axis=1))
+    rows.append(np.concatenate([np.zeros((1, n - 1)), [[1.0]], [[-top]]], axis=1))
+    w0 = np.full(n, 1.0 / n)
+    interior = np.concatenate([w0[:-1], [(vs @ w0).max() + 1.0]])
+    pts = HalfspaceIntersection(np.concatenate(rows), interior).intersections
+    pts = pts[pts[:, -1] < top - 0.5]
+    w = np.concatenate([pts[:, :-1], 1.0 - pts[:, :-1].sum(axis=1, keepdims=True)], axis=1)
+    w = np.clip(w, 0.0, None)
+    return np.unique(np.round(w / w.sum(axis=1, keepdims=True), 12), axis=0)
+
+
+def convex_coverage_set(p, horizon: int, s: int = 0, tol: float = 1e-9, max_iter: int = 100):
+    """Exact convex coverage set of V(horizon, s) by (batched) Optimistic Linear Support.
+
+    Returns (vectors [k, n], weights [k, n]): each vector is the value vector of a policy that
+    is optimal for its weight; every w in the simplex has an optimum among the vectors (checked
+    at all corner weights of the envelope, to ``tol``). The single-objective solver is the
+    float64 scalarised DP, called once per OLS round on all open corner weights at once.
+    """
+    p = validate(p, horizon)
+    n = len(p)
+    if not 0 <= s < 2**n:
+        raise ValueError(f"s must lie in [0, {2**n - 1}], got {s}")
+
+    def solve(ws):
+        m = len(ws)
+        pad = 1 << max(0, int(np.ceil(np.log2(m))))  # bucket batch sizes to limit recompiles
+        wp = np.concatenate([ws, np.repeat(ws[:1], pad - m, axis=0)])
+        return scalarised_dp(p, wp, horizon, np.float64)[1][:m, s]
+
+    ws = np.concatenate([np.eye(n), np.full((1, n), 1.0 / n)])
+    vecs, wts = [], []
+    for v, w in zip(solve(ws), ws):
+        if not any(np.allclose(v, u, atol=tol) for u in vecs):
+            vecs.append(v), wts.append(w)
+    for _ in range(max_iter):
+        vs = np.array(vecs)
+        corners = _corner_weights(vs)
+        found = solve(corners)
+        gain = np.einsum("mn,mn->m", corners, found) - (corners @ vs.T).max(axis=1)
+        new = 0
+        for i in np.argsort(-gain):
+            if gain[i] <= tol:
+                break
+            if not any(np.allclose(found[i], u, atol=tol) for u in vecs):
+                vecs.append(found[i]), wts.append(corners[i])
+                new += 1
+        if not new:
+            return np.array(vecs), np.array(wts)
+    raise RuntimeError(f"OLS did not converge in max_iter={max_iter} rounds")
