@@ -58,14 +58,15 @@ def build_config(args) -> Config:
 class Progress:
     """One-line progress bar with steps/s, mean return and λ₂ reduction."""
 
-    def __init__(self, total_steps: int, start_steps: int = 0):
-        self.total, self.start, self.t0 = total_steps, start_steps, time.perf_counter()
+    def __init__(self, total_steps: int, start_steps: int = 0, seeds: int = 1):
+        self.total, self.start, self.seeds, self.t0 = total_steps, start_steps, seeds, time.perf_counter()
 
     def show(self, steps: int, m: dict[str, float], final: bool = False) -> None:
         frac = min(1.0, steps / self.total)
         elapsed = time.perf_counter() - self.t0
-        rate = (steps - self.start) / max(elapsed, 1e-9)
+        rate = (steps - self.start) / max(elapsed, 1e-9)  # per seed
         eta = (self.total - steps) / max(rate, 1e-9)
+        rate *= self.seeds
         bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
         line = (f"[{bar}] {100 * frac:5.1f}% {steps:>10,}/{self.total:,} steps | {rate:>9,.0f} steps/s | "
                 f"return {m['episode_return']:7.2f} | λ₂ red. {100 * m['episode_mean_reduction']:5.1f}% "
@@ -81,6 +82,14 @@ def _host_metrics(metrics) -> list[dict[str, float]]:
     m = {k: v.mean(axis=0) if v.ndim == 2 else v for k, v in m.items()}
     n = len(next(iter(m.values())))
     return [{k: float(v[i]) for k, v in m.items()} for i in range(n)]
+
+
+def enable_compilation_cache(path: str | None = None) -> None:
+    """Persistent XLA cache (env JAXJAM_CACHE_DIR, default ~/.cache/jaxjam): reruns skip compiling."""
+    path = path or os.environ.get("JAXJAM_CACHE_DIR", os.path.expanduser("~/.cache/jaxjam/xla"))
+    if path and path.lower() != "off":
+        jax.config.update("jax_compilation_cache_dir", path)
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
 
 
 def train_main(args) -> int:
@@ -123,7 +132,7 @@ def train_and_evaluate(cfg: Config, resume: bool = False) -> dict:
           f"arena={e.arena_m:g} m | {total:,} env steps = {trainer.num_updates} updates × "
           f"{cfg.ppo.num_envs} envs × {cfg.ppo.rollout_steps} steps | seeds={seeds} | "
           f"device={jax.devices()[0].platform} | out={r.out}", flush=True)
-    progress = Progress(total, start_chunk * per_chunk)
+    progress = Progress(total, start_chunk * per_chunk, seeds)
     for c in range(start_chunk, n_chunks):
         runner, metrics = chunk_fn(runner)
         rows = _host_metrics(metrics)
@@ -235,6 +244,7 @@ def main(argv=None) -> int:
     _config_args(rd)
     rd.add_argument("--png", default="jaxjam_state.png")
     args = ap.parse_args(argv)
+    enable_compilation_cache()
     try:
         return {"train": train_main, "eval": eval_main, "render": render_main}[args.cmd](args)
     except (ValueError, FileNotFoundError) as err:
