@@ -10,8 +10,10 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+from scipy.signal import fftconvolve
 
 _CHUNK = 4_000_000  # candidate rows materialised at once by ``minkowski_front``
+_GRID = 1 << 24  # largest lattice grid used by the FFT sumset
 
 
 def _unique_lex_desc(x: np.ndarray) -> np.ndarray:
@@ -117,18 +119,10 @@ def _decode(keys: np.ndarray, place: np.ndarray, bases: np.ndarray) -> np.ndarra
     return (keys[:, None] // place[None, :]) % bases[None, :]
 
 
-def minkowski_front(a: np.ndarray, b: np.ndarray, prune: bool = True) -> np.ndarray:
-    """Pareto set (``prune``) or distinct rows (not ``prune``) of {u + v : u in a, v in b}.
-
-    Candidates are generated in chunks of rows of ``a`` so memory stays bounded; this is
-    valid because the front of a union equals the front of the union of the chunk fronts.
-    Non-negative integer rows are packed into one int64 key per row (a linear mixed-radix
-    code, so key(u + v) = key(u) + key(v)) and deduplicated with a 1-D sort.
-    """
+def _pairwise(a: np.ndarray, b: np.ndarray, prune: bool) -> np.ndarray:
+    """Front or distinct rows of all pairwise sums, in chunks, via packed int64 keys when possible."""
     reduce = pareto_filter if prune else _unique_lex_desc
     n = a.shape[1]
-    if len(a) == 0 or len(b) == 0:
-        return np.empty((0, n), a.dtype)
     if len(a) < len(b):
         a, b = b, a
     rows = max(1, _CHUNK // len(b))
@@ -144,6 +138,56 @@ def minkowski_front(a: np.ndarray, b: np.ndarray, prune: bool = True) -> np.ndar
             keys = np.unique((ka[i : i + rows, None] + kb[None, :]).ravel())
             parts.append(reduce(_decode(keys, place, bases).astype(a.dtype)))
     return parts[0] if len(parts) == 1 else reduce(np.concatenate(parts))
+
+
+def _lattice_sumset(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """Distinct sums of integer rows a [m, d], b [k, d] by FFT convolution of indicator grids on
+    the coarsest common lattice; None when that grid is too large to beat pairwise sums."""
+    lo_a, lo_b = a.min(axis=0), b.min(axis=0)
+    da, db = a - lo_a, b - lo_b
+    g = np.gcd(np.gcd.reduce(da, axis=0), np.gcd.reduce(db, axis=0))
+    g = np.where(g == 0, 1, g)
+    ia, ib = da // g, db // g
+    shape = ia.max(axis=0) + ib.max(axis=0) + 1
+    size = int(np.prod(shape.astype(np.float64)))
+    if size > _GRID or len(a) * len(b) < 8 * size:
+        return None
+    grid_a = np.zeros(tuple(ia.max(axis=0) + 1))
+    grid_b = np.zeros(tuple(ib.max(axis=0) + 1))
+    grid_a[tuple(ia.T)] = 1.0
+    grid_b[tuple(ib.T)] = 1.0
+    hits = np.argwhere(fftconvolve(grid_a, grid_b) > 0.5)
+    return lo_a + lo_b + hits * g
+
+
+def minkowski_front(a: np.ndarray, b: np.ndarray, prune: bool = True) -> np.ndarray:
+    """Pareto set (``prune``) or distinct rows (not ``prune``) of {u + v : u in a, v in b}.
+
+    Pairwise candidates are generated in chunks (the front of a union equals the front of the
+    union of the chunk fronts); non-negative integer rows are packed into one int64 key each
+    (a linear mixed-radix code, key(u + v) = key(u) + key(v)) and deduplicated with a 1-D sort.
+    For integer fronts in 2-3 dimensions the rows are grouped by their total (distinct rows
+    with equal totals never dominate each other): each pair of groups is summed on its
+    reduced lattice by FFT convolution when that is cheaper, then the union is filtered.
+    """
+    n = a.shape[1]
+    if len(a) == 0 or len(b) == 0:
+        return np.empty((0, n), a.dtype)
+    if not (prune and n in (2, 3) and np.issubdtype(a.dtype, np.integer)):
+        return _pairwise(a, b, prune)
+    ta, tb = a.sum(axis=1), b.sum(axis=1)
+    parts = []
+    for ca in np.unique(ta):
+        pa = a[ta == ca]
+        for cb in np.unique(tb):
+            pb = b[tb == cb]
+            free = _lattice_sumset(pa[:, :-1], pb[:, :-1]) if len(pa) * len(pb) > 4096 else None
+            if free is None:
+                parts.append(_pairwise(pa, pb, True))
+            else:
+                last = (ca + cb - free.sum(axis=1))[:, None]
+                parts.append(np.concatenate([free, last], axis=1).astype(a.dtype))
+    return pareto_filter(np.concatenate(parts))
 
 
 def additive_epsilon(exact: np.ndarray, approx: np.ndarray) -> float:

@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxjam.broadcast.pareto import (additive_epsilon, greedy_prune, hypervolume, minkowski_front,
+from jaxjam.broadcast.pareto import (_pairwise, additive_epsilon, greedy_prune, hypervolume, minkowski_front,
                                      pareto_filter)
 
 
@@ -74,3 +74,20 @@ def test_hypervolume_and_epsilon():
     assert np.isclose(hypervolume(np.array([[1.0, 1.0, 2.0], [2.0, 2.0, 1.0]])), 5.0)
     assert additive_epsilon(np.array([[1.0, 2.0]]), np.array([[1.5, 1.5]])) == 0.5
     assert additive_epsilon(np.array([[1.0, 1.0]]), np.array([[2.0, 2.0]])) == 0.0
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_minkowski_lattice_path_matches_pairwise(n):
+    # fronts on a few planes of constant total with dense lattice coordinates take the FFT path
+    rng = np.random.default_rng(20 + n)
+
+    def plane_set(k, total, step):
+        free = rng.integers(0, 400 if n == 2 else 40, (k, n - 1)) * step
+        return np.concatenate([free, total - free.sum(axis=1, keepdims=True)], axis=1)
+
+    k = 300 if n == 2 else 1200
+    a = pareto_filter(np.concatenate([plane_set(k, 4000, 3), plane_set(100, 3990, 3)]))
+    b = pareto_filter(np.concatenate([plane_set(k, 6000, 6), plane_set(60, 5994, 6)]))
+    assert len(a) * len(b) > 4096
+    want = _pairwise(a, b, True)
+    assert {tuple(r) for r in minkowski_front(a, b)} == {tuple(r) for r in want}
