@@ -49,9 +49,9 @@ def solve_pareto_baseline(p, horizon: int, prune: bool = True, time_limit: float
                     sets = [[tuple(pr * x for x in v) for v in V[t - 1][s2]]
                             for s2, pr in enumerate(trans[least]) if pr > 0]
                     sums = set()
-                    for combo in itertools.product(*sets):
+                    for count, combo in enumerate(itertools.product(*sets)):
                         sums.add(tuple(map(sum, zip(*combo))))
-                        if deadline is not None and len(sums) % 4096 == 0 and time.perf_counter() > deadline:
+                        if deadline is not None and count % 4096 == 0 and time.perf_counter() > deadline:
                             raise TimeoutError(f"baseline exceeded {time_limit} s at t={t}")
                 Qs[a] = []
                 for r in sums:

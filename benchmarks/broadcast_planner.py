@@ -1,0 +1,124 @@
+"""Benchmark the broadcast planners; prints a markdown table.
+
+    PYTHONPATH=. python benchmarks/broadcast_planner.py --quick     # CPU, about a minute
+    PYTHONPATH=. python benchmarks/broadcast_planner.py             # CPU, full exact/baseline cases
+    PYTHONPATH=. python benchmarks/broadcast_planner.py --gpu       # large bounded + scalarised cases
+
+Exact cases run t = 0, 1, ... until a solve exceeds ``--limit`` seconds or t_max is done; the
+baseline (straightforward Python port) gets the same per-solve limit and is reported as
+"> limit" when it is cut off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from jaxjam.broadcast.baseline_numpy import baseline_sizes, solve_pareto_baseline
+from jaxjam.broadcast.bounded import bounded_pareto
+from jaxjam.broadcast.pareto import additive_epsilon, hypervolume
+from jaxjam.broadcast.planner import solve_pareto
+from jaxjam.broadcast.scalarised import convex_coverage_set, scalarised_dp
+
+REPORT_CASES = [((0.1, 0.2), 4), ((0.1, 0.3), 4), ((0.2, 0.6), 4), ((0.2, 0.8), 4), ((0.4, 0.7), 4),
+                ((0.5, 0.5), 4), ((0.5, 0.5, 0.5), 3)]
+P5 = (0.1, 0.2, 0.3, 0.4, 0.5)
+
+
+def row(case, method, t, sizes, seconds, note=""):
+    print(f"| {case} | {method} | {t} | {sizes} | {seconds} | {note} |", flush=True)
+
+
+def timed(fn, *args, **kw):
+    t0 = time.perf_counter()
+    out = fn(*args, **kw)
+    return out, time.perf_counter() - t0
+
+
+def exact_cases(cases, limit, baseline: bool, unpruned: bool):
+    for p, t_max in cases:
+        for t in range(t_max + 1):
+            sol, dt = timed(solve_pareto, p, t)
+            sizes = sol.sizes()["V"][-1]
+            row(p, "jaxjam exact", t, f"sum_s V={sizes}, max_s V={max(len(v) for v in sol.v_int[-1])}", f"{dt:.2f}")
+            if dt > limit:
+                break
+        if unpruned:
+            for t in range(t_max + 1):
+                if t >= 3 and len(p) > 1 and p != (0.5, 0.5):
+                    row(p, "jaxjam no pruning", t, "-", "skipped", "~1e17 sums (V(2) ~2e4 per state, 4 successors)")
+                    break
+                sol, dt = timed(solve_pareto, p, t, prune=False)
+                row(p, "jaxjam no pruning", t, f"sum_s V={sol.sizes()['V'][-1]}", f"{dt:.2f}")
+                if dt > limit:
+                    break
+        if baseline:
+            for t in range(t_max + 1):
+                try:
+                    (_, V), dt = timed(solve_pareto_baseline, p, t, time_limit=limit)
+                except TimeoutError:
+                    row(p, "numpy baseline", t, "-", f"> {limit:g}")
+                    break
+                row(p, "numpy baseline", t, f"sum_s V={baseline_sizes(V)[-1]}", f"{dt:.2f}", "float dedup")
+
+
+def ccs_cases(cases):
+    for p, horizon in cases:
+        (vecs, _), dt = timed(convex_coverage_set, p, horizon)
+        row(p, "CCS (OLS, exact)", horizon, f"CCS={len(vecs)}", f"{dt:.2f}")
+
+
+def bounded_accuracy(cases, dtype=np.float64):
+    for p, horizon, capacity in cases:
+        sol = solve_pareto(p, horizon)
+        b, dt = timed(bounded_pareto, p, horizon, capacity, dtype)
+        ex, ap = sol.V(horizon, 0), b.V(horizon, 0)
+        hv = hypervolume(ap) / hypervolume(ex) if len(p) <= 3 else float("nan")
+        row(p, f"bounded K={capacity}", horizon, f"exact V(t,0)={len(ex)}, kept={len(ap)}",
+            f"{dt:.2f}", f"eps measured {additive_epsilon(ex, ap):.2e} <= claimed {b.v_eps[horizon, 0]:.2e}; HV ratio {hv:.6f}")
+
+
+def bounded_speed(p, horizon, capacity):
+    _, dt_first = timed(bounded_pareto, p, horizon, capacity)
+    b, dt = timed(bounded_pareto, p, horizon, capacity)
+    row(p, f"bounded K={capacity} float32", horizon, f"kept V(t,0)={int(b.v_mask[-1, 0].sum())}",
+        f"{dt:.2f}", f"first call incl. compile {dt_first:.2f}; claimed eps V(t,0) {b.v_eps[-1, 0]:.3g}")
+
+
+def scalarised_speed(p, horizon, batch):
+    w = np.random.default_rng(0).random((batch, len(p)))
+    _, dt_first = timed(scalarised_dp, p, w, horizon)
+    _, dt = timed(scalarised_dp, p, w, horizon)
+    row(p, f"scalarised DP, {batch} weights float32", horizon, "-", f"{dt:.2f}", f"first call incl. compile {dt_first:.2f}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="CPU-minute subset")
+    ap.add_argument("--gpu", action="store_true", help="large bounded / scalarised cases only")
+    ap.add_argument("--limit", type=float, default=60.0, help="per-solve time limit in seconds")
+    args = ap.parse_args()
+    print("| case p | method | t | set sizes | seconds | note |")
+    print("|---|---|---|---|---|---|")
+    if args.gpu:
+        bounded_speed(P5, 50, 256)
+        scalarised_speed(P5, 100, 10_000)
+        return
+    if args.quick:
+        exact_cases([((0.1, 0.3), 4), ((0.5, 0.5, 0.5), 2)], min(args.limit, 10.0), True, True)
+        ccs_cases([((0.5,) * 5, 100), ((0.1, 0.3), 100)])
+        bounded_accuracy([((0.1, 0.3), 3, 32)])
+        bounded_speed(P5, 3, 32)
+        scalarised_speed(P5, 100, 1000)
+        return
+    exact_cases(REPORT_CASES, args.limit, True, True)
+    ccs_cases([((0.5,) * 5, 100), ((0.1, 0.3), 100), ((0.2, 0.8), 100), ((0.1, 0.2, 0.3), 10)])
+    bounded_accuracy([((0.1, 0.3), 3, 32), ((0.1, 0.3), 3, 256), ((0.4, 0.7), 4, 256), ((0.5, 0.5, 0.5), 2, 64)])
+    bounded_speed(P5, 5, 64)
+    scalarised_speed(P5, 100, 10_000)
+
+
+if __name__ == "__main__":
+    main()
