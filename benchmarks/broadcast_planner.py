@@ -14,13 +14,15 @@ from __future__ import annotations
 import argparse
 import time
 
+import jax
 import numpy as np
 
 from jaxjam.broadcast.baseline_numpy import baseline_sizes, solve_pareto_baseline
 from jaxjam.broadcast.bounded import bounded_pareto
 from jaxjam.broadcast.pareto import additive_epsilon, hypervolume
 from jaxjam.broadcast.planner import solve_pareto
-from jaxjam.broadcast.scalarised import convex_coverage_set, scalarised_dp
+from jaxjam.broadcast.scalarised import (convex_coverage_set, evaluate_policy, scalarised_dp, simulate_policy,
+                                         switching_policy)
 
 REPORT_CASES = [((0.1, 0.2), 4), ((0.1, 0.3), 4), ((0.2, 0.6), 4), ((0.2, 0.8), 4), ((0.4, 0.7), 4),
                 ((0.5, 0.5), 4), ((0.5, 0.5, 0.5), 3)]
@@ -46,9 +48,11 @@ def exact_cases(cases, limit, baseline: bool, unpruned: bool):
             if dt > limit:
                 break
         if unpruned:
+            sol = None
             for t in range(t_max + 1):
-                if t >= 3 and len(p) > 1 and p != (0.5, 0.5):
-                    row(p, "jaxjam no pruning", t, "-", "skipped", "~1e17 sums (V(2) ~2e4 per state, 4 successors)")
+                bound = 1.0 if sol is None else float(np.prod([len(v) for v in sol.v_int[-1]], dtype=float))
+                if bound > 1e16:  # W(t, least=0) sums one vector from every V(t-1, s')
+                    row(p, "jaxjam no pruning", t, "-", "skipped", f"{bound:.1e} candidate sums for s=0")
                     break
                 sol, dt = timed(solve_pareto, p, t, prune=False)
                 row(p, "jaxjam no pruning", t, f"sum_s V={sol.sizes()['V'][-1]}", f"{dt:.2f}")
@@ -94,6 +98,18 @@ def scalarised_speed(p, horizon, batch):
     row(p, f"scalarised DP, {batch} weights float32", horizon, "-", f"{dt:.2f}", f"first call incl. compile {dt_first:.2f}")
 
 
+def alarm_call(p=(0.4, 0.4, 0.4), horizon=29, switch_step=15):
+    """Weights (1, .9, .8) for the first ``switch_step`` steps, then an alarm raises agent 2 to 5."""
+    before, after = np.array([1.0, 0.9, 0.8]), np.array([1.0, 0.9, 5.0])
+    for name, w2 in (("no alarm", before), (f"alarm at step {switch_step}", after)):
+        pol, dt = timed(switching_policy, p, before, w2, horizon, switch_step)
+        exact = evaluate_policy(p, pol)[-1, 0]
+        sim = simulate_policy(jax.random.key(0), p, pol, n_episodes=20_000)
+        se = sim.std(axis=0) / np.sqrt(len(sim))
+        row(p, f"weight switch: {name}", horizon, f"exact {np.round(exact, 4).tolist()}", f"{dt:.2f}",
+            f"simulated {np.round(sim.mean(axis=0).astype(float), 4).tolist()} +- {np.round(se, 4).tolist()} (20k episodes)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="CPU-minute subset")
@@ -112,12 +128,14 @@ def main():
         bounded_accuracy([((0.1, 0.3), 3, 32)])
         bounded_speed(P5, 3, 32)
         scalarised_speed(P5, 100, 1000)
+        alarm_call()
         return
     exact_cases(REPORT_CASES, args.limit, True, True)
     ccs_cases([((0.5,) * 5, 100), ((0.1, 0.3), 100), ((0.2, 0.8), 100), ((0.1, 0.2, 0.3), 10)])
     bounded_accuracy([((0.1, 0.3), 3, 32), ((0.1, 0.3), 3, 256), ((0.4, 0.7), 4, 256), ((0.5, 0.5, 0.5), 2, 64)])
     bounded_speed(P5, 5, 64)
     scalarised_speed(P5, 100, 10_000)
+    alarm_call()
 
 
 if __name__ == "__main__":
