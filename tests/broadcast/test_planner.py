@@ -108,13 +108,14 @@ def test_policy_evaluation_matches_dp_and_float32():
     np.testing.assert_allclose(v32, v, atol=1e-4)
 
 
-def test_ccs_subset_of_front_and_covers_weights():
-    p, horizon = (0.1, 0.3), 3
+@pytest.mark.parametrize("p,horizon", [((0.1, 0.3), 3), ((0.1, 0.2, 0.3), 1)])
+def test_ccs_subset_of_front_and_covers_weights(p, horizon):
     sol = solve_pareto(p, horizon)
     vecs, ws = convex_coverage_set(p, horizon)
     V = sol.V(horizon, 0)
     assert np.abs(V[None] - vecs[:, None]).max(axis=2).min(axis=1).max() < 1e-9
-    w = np.random.default_rng(2).random((200, 2))
+    np.testing.assert_allclose(np.einsum("kn,kn->k", vecs, ws), (V @ ws.T).max(axis=0), atol=1e-9)  # optimal at its weight
+    w = np.random.default_rng(2).random((200, len(p)))
     np.testing.assert_allclose((vecs @ w.T).max(axis=0), (V @ w.T).max(axis=0), atol=1e-9)
     assert len(vecs) < len(V)
 
