@@ -116,6 +116,9 @@ def train_and_evaluate(cfg: Config, resume: bool = False) -> dict:
     store = CheckpointStore(os.path.join(r.out, "checkpoints"), cfg)
     start_chunk = 0
     csv_path = os.path.join(r.out, "metrics.csv")
+    if not resume and os.path.isdir(store.directory) and store.has_checkpoint():
+        raise ValueError(f"{store.directory} holds checkpoints of an earlier run: pass --resume to "
+                         f"continue it, or choose another --out")
     if resume and store.has_checkpoint():
         runner, meta = store.restore_latest(runner)
         start_chunk = meta["chunk"] + 1
@@ -166,7 +169,8 @@ def evaluate_runner(cfg: Config, runner, seeds: int) -> dict:
     key, episodes, ts = jax.random.PRNGKey(10_000 + cfg.run.seed), cfg.run.eval_episodes, runner.train_state
     if seeds > 1:
         agg, per_seed = compare_seeds(cfg, ts.actor, ts.actor_params, key, episodes)
-        results = {f"trained (mode, {seeds} seeds)": agg}
+        agg_s, _ = compare_seeds(cfg, ts.actor, ts.actor_params, key, episodes, deterministic=False)
+        results = {f"trained (mode, {seeds} seeds)": agg, f"trained (sampled, {seeds} seeds)": agg_s}
     else:
         results = compare_policies(cfg, {
             "trained (mode)": actor_policy(cfg, ts.actor, ts.actor_params, deterministic=True),

@@ -9,6 +9,7 @@ return, band match. `summarise` gives mean and 95% CI.
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Callable
 
 import jax
@@ -51,26 +52,33 @@ def actor_policy(config: Config, actor, params, deterministic: bool = True) -> P
     return act
 
 
-def rollout_metrics(config: Config, policy: Policy, key, episodes: int) -> dict[str, jax.Array]:
-    """Run `episodes` full episodes (vmap) of `max_steps`; per-episode metrics `[episodes]`."""
+def episode_metrics(config: Config, policy: Policy, key, episodes: int) -> dict[str, jax.Array]:
+    """Run `episodes` full episodes of `max_steps`; per-episode metrics `[episodes]`.
+
+    A `lax.scan` over time of vmapped steps (the same layout as training). Traceable:
+    call it inside a jitted function (see `rollout_metrics`, `compare_seeds`).
+    """
     e = config.env
-    k_reset, k_env, k_pol = jax.random.split(key, 3)
+    k_reset, k_env, k_pol = (jax.random.split(k, episodes) for k in jax.random.split(key, 3))
+    obs, state = jax.vmap(partial(reset, config=config))(k_reset)
+    fold = jax.vmap(jax.random.fold_in, in_axes=(0, None))
 
-    def episode(k_r, k_e, k_p):
-        obs, state = reset(k_r, config)
+    def body(carry, t):
+        obs, state, ret = carry
+        action = jax.vmap(policy)(fold(k_pol, t), obs, state)
+        obs, state, r, _, info = jax.vmap(partial(step_no_reset, config=config))(
+            fold(k_env, t), state, action)
+        return (obs, state, ret + r), (info.lambda2_reduction, info.band_match)
 
-        def body(carry, t):
-            obs, state, ret = carry
-            action = policy(jax.random.fold_in(k_p, t), obs, state)
-            obs, state, r, _, info = step_no_reset(jax.random.fold_in(k_e, t), state, action, config)
-            return (obs, state, ret + r), (info.lambda2_reduction, info.band_match)
+    (_, _, ret), (red, band) = jax.lax.scan(body, (obs, state, jnp.zeros(episodes)),
+                                            jnp.arange(e.max_steps))
+    return {"mean_reduction": red.mean(0), "final_reduction": red[-1], "return": ret,
+            "band_match": band.mean(0)}
 
-        (_, _, ret), (red, band) = jax.lax.scan(body, (obs, state, 0.0), jnp.arange(e.max_steps))
-        return {"mean_reduction": red.mean(), "final_reduction": red[-1], "return": ret,
-                "band_match": band.mean()}
 
-    ks = [jax.random.split(k, episodes) for k in (k_reset, k_env, k_pol)]
-    return jax.jit(jax.vmap(episode))(*ks)
+def rollout_metrics(config: Config, policy: Policy, key, episodes: int) -> dict[str, jax.Array]:
+    """Jitted `episode_metrics` for one policy."""
+    return jax.jit(lambda k: episode_metrics(config, policy, k, episodes))(key)
 
 
 def ci95(x) -> tuple[float, float]:
@@ -103,15 +111,14 @@ def compare_seeds(config: Config, actor, params_by_seed, key, episodes: int,
                   deterministic: bool = True) -> tuple[dict, list[dict]]:
     """Trained actor of each seed (leading axis of `params_by_seed`) on the same episodes.
 
-    Returns ({metric: (mean over seeds, 95% CI over seeds)}, per-seed {metric: mean}).
+    One compiled program (vmap over seeds). Returns ({metric: (mean over seeds, 95% CI
+    over seeds)}, per-seed {metric: mean over episodes}).
     """
-    n = jax.tree.leaves(params_by_seed)[0].shape[0]
-    per_seed = []
-    for s in range(n):
-        params = jax.tree.map(lambda x: x[s], params_by_seed)
-        m = jax.device_get(rollout_metrics(config, actor_policy(config, actor, params, deterministic),
-                                           key, episodes))
-        per_seed.append({k: float(np.mean(v)) for k, v in m.items()})
+    run = jax.jit(jax.vmap(lambda params: episode_metrics(
+        config, actor_policy(config, actor, params, deterministic), key, episodes)))
+    m = jax.device_get(run(params_by_seed))  # {metric: [S, episodes]}
+    per_seed = [{k: float(np.mean(v[s])) for k, v in m.items()}
+                for s in range(len(next(iter(m.values()))))]
     agg = {k: ci95([p[k] for p in per_seed]) for k in per_seed[0]}
     return agg, per_seed
 

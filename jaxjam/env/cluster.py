@@ -74,7 +74,7 @@ def _components(cadj: jax.Array, core: jax.Array):
         return new, jnp.any(new != lab), rounds + 1
 
     lab, _, rounds = jax.lax.while_loop(
-        lambda s: s[1], body, (lab0, jnp.bool_(True), jnp.int32(0))
+        lambda s: s[1] & (s[2] <= n), body, (lab0, jnp.bool_(True), jnp.int32(0))
     )
     return lab[:n], rounds
 

@@ -111,13 +111,15 @@ def connected_components(adjacency):
     big = jnp.int32(n)
 
     def body(carry):
-        labels, _ = carry
+        labels, _, it = carry
         neigh = jnp.min(jnp.where(adjacency, labels[..., None, :], big), axis=-1)
         new = jnp.minimum(labels, neigh)
         new = jnp.take_along_axis(new, new, axis=-1)  # pointer jumping
-        return new, jnp.any(new != labels)
+        return new, jnp.any(new != labels), it + 1
 
-    labels, _ = jax.lax.while_loop(lambda c: c[1], body, (idx, jnp.array(True)))
+    # labels only decrease, so it stops; the N-round bound (diameter < N) is a safety net
+    labels, _, _ = jax.lax.while_loop(lambda c: c[1] & (c[2] < n), body,
+                                      (idx, jnp.array(True), jnp.int32(0)))
     return labels
 
 
