@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import EngFormatter  # noqa: E402
 import numpy as np  # noqa: E402
 
 from jaxjam.config import Config  # noqa: E402
@@ -38,6 +39,8 @@ def plot_learning_curve(csv_path: str, png_path: str, baselines: dict[str, float
     a2.set_xlabel("env steps")
     a2.set_ylabel("λ₂ reduction (%)")
     a2.legend(fontsize=8)
+    for ax in (a1, a2):
+        ax.xaxis.set_major_formatter(EngFormatter())  # 100k, 2M instead of 100000, 2000000
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(png_path, dpi=120)
