@@ -33,6 +33,13 @@ STATE_NAMES = {0: "(e,e)", 1: "(m,e)", 3: "(m,m)"}
 MAX_DRAWN = 40_000  # points drawn per action (random subsample; counts in legends are exact)
 
 
+def save(fig, out: str, name: str) -> None:
+    """Lay out, write `out/name` as a 120-dpi PNG, and free the figure."""
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, name), dpi=120)
+    plt.close(fig)
+
+
 @functools.lru_cache(maxsize=None)
 def solve(p, t, prune=True):
     return solve_pareto(p, t, prune)
@@ -59,9 +66,7 @@ def fronts_actions(out):
         for j, s in enumerate((0, 1, 3)):
             plot_actions(axes[i, j], sol, t, s)
             axes[i, j].set_title(f"p=(0.1, 0.3), t={t}, s={STATE_NAMES[s]}")
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "fronts_actions.png"), dpi=120)
-    plt.close(fig)
+    save(fig, out, "fronts_actions.png")
 
 
 def many_fronts(out):
@@ -70,9 +75,7 @@ def many_fronts(out):
     for ax, (p, t) in zip(axes.ravel(), cases):
         plot_actions(ax, solve(p, t), t, 3)
         ax.set_title(f"p={p}, t={t}, s=(m,m)")
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "many_fronts.png"), dpi=120)
-    plt.close(fig)
+    save(fig, out, "many_fronts.png")
 
 
 def front_sizes(out):
@@ -87,9 +90,7 @@ def front_sizes(out):
     ax.set_ylabel("sum over states of |V(t, s)|")
     ax.set_title("Set size with (solid) and without (dashed) Pareto pruning")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "front_sizes.png"), dpi=120)
-    plt.close(fig)
+    save(fig, out, "front_sizes.png")
 
 
 def front_3agents(out):
@@ -102,9 +103,7 @@ def front_3agents(out):
     ax.set_ylabel("agent 1")
     ax.set_zlabel("agent 2")
     ax.set_title(f"V(3, (e,e,e)), p=(0.5, 0.5, 0.5): {len(v)} vectors ({len(shown)} drawn)")
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "front_3agents.png"), dpi=120)
-    plt.close(fig)
+    save(fig, out, "front_3agents.png")
 
 
 def ccs_vs_pareto(out):
@@ -119,9 +118,7 @@ def ccs_vs_pareto(out):
         ax.set_xlabel("throughput agent 0")
         ax.set_ylabel("throughput agent 1")
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "ccs_vs_pareto.png"), dpi=120)
-    plt.close(fig)
+    save(fig, out, "ccs_vs_pareto.png")
 
 
 def main():
