@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from _timing import compile_and_time, header
-from jaxjam.config import preset
+from jaxjam.config import override, preset
 from jaxjam.env import random_actions, reset, step, step_batch
 from jaxjam.physics import lambda2
 
@@ -43,7 +43,7 @@ def env_rate(cfg, batch: int, steps: int, batched_reset: bool):
     return c, batch * steps / t
 
 
-def lambda2_rate(n: int, batch: int, steps: int):
+def lambda2_rate(n: int, batch: int, steps: int, solver: str = "auto"):
     adj0 = jax.random.uniform(jax.random.PRNGKey(2), (batch, n, n)) < 0.5
     adj0 = adj0 & jnp.swapaxes(adj0, 1, 2) & ~jnp.eye(n, dtype=bool)
 
@@ -51,7 +51,7 @@ def lambda2_rate(n: int, batch: int, steps: int):
         def body(a, i):
             a = a ^ (jnp.eye(n, k=1, dtype=bool) & (i % 2 == 0))  # defeat CSE across steps
             a = a | jnp.swapaxes(a, 1, 2)
-            return a, lambda2(a).mean()
+            return a, lambda2(a, solver=solver).mean()
         return jax.lax.scan(body, adj, jnp.arange(steps))[1].sum()
 
     c, t, _ = compile_and_time(run, adj0)
@@ -62,6 +62,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gpu", action="store_true", help="GPU-sized batches and steps")
     ap.add_argument("--presets", default="default,large")
+    ap.add_argument("--solvers", default="auto", help="physics.eigensolver values to compare, e.g. eigh,kernel")
     args = ap.parse_args()
     if args.gpu:
         plan = {"default": ([1024, 8192, 32768, 131072], 200), "large": ([64, 256, 1024, 4096], 50)}
@@ -70,23 +71,26 @@ def main():
         plan = {"default": ([1, 64, 512, 2048], 50), "large": ([1, 16, 64], 10)}
         eig_batch, eig_ns = 256, (10, 32, 33, 40, 100)
     print(header("Environment throughput (random actions)"))
-    print("| preset | M | N | batch | steps | compile s | env-steps/s (step_batch) | env-steps/s (vmap step) | λ₂-only solves/s |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    solvers = args.solvers.split(",")
+    print("| preset | M | N | eigensolver | batch | steps | compile s | env-steps/s (step_batch) "
+          "| env-steps/s (vmap step) | λ₂-only solves/s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name in args.presets.split(","):
-        cfg = preset(name)
         batches, steps = plan[name]
-        for b in batches:
-            c, rate = env_rate(cfg, b, steps, batched_reset=True)
-            _, rate_v = env_rate(cfg, b, steps, batched_reset=False)
-            l2 = lambda2_rate(cfg.env.num_enemies, b, steps)
-            print(f"| {name} | {cfg.env.num_jammers} | {cfg.env.num_enemies} | {b} | {steps} | {c:.1f} | "
-                  f"{rate:,.0f} | {rate_v:,.0f} | {l2:,.0f} |", flush=True)
+        for solver in solvers:
+            cfg = override(preset(name), {"physics.eigensolver": solver})
+            for b in batches:
+                c, rate = env_rate(cfg, b, steps, batched_reset=True)
+                _, rate_v = env_rate(cfg, b, steps, batched_reset=False)
+                l2 = lambda2_rate(cfg.env.num_enemies, b, steps, solver)
+                print(f"| {name} | {cfg.env.num_jammers} | {cfg.env.num_enemies} | {solver} | {b} | {steps} "
+                      f"| {c:.1f} | {rate:,.0f} | {rate_v:,.0f} | {l2:,.0f} |", flush=True)
     print(f"\n### λ₂ eigensolve vs N (batch {eig_batch})\n")
-    print("| N | solves/s | µs per solve |")
-    print("|---|---|---|")
+    print("| N | " + " | ".join(f"{s} solves/s" for s in solvers) + " |")
+    print("|---|" + "---|" * len(solvers))
     for n in eig_ns:
-        r = lambda2_rate(n, eig_batch, 20)
-        print(f"| {n} | {r:,.0f} | {1e6 / r:.2f} |", flush=True)
+        rates = [lambda2_rate(n, eig_batch, 20, s) for s in solvers]
+        print(f"| {n} | " + " | ".join(f"{r:,.0f}" for r in rates) + " |", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,19 @@
 """λ₂ solvers: `jnp.linalg.eigvalsh` (JAX's default path) vs explicit QR and Jacobi
-implementations of `lax.linalg.eigh`, and jaxjam's tridiagonalisation + bisection for the
-second eigenvalue only, over N, with accuracy against float64 numpy.
+implementations of `lax.linalg.eigh`, jaxjam's tridiagonalisation + bisection for the
+second eigenvalue only, and the fused Pallas kernel (`kernel`, `kernel4`/`kernel8` = warps
+per matrix; GPU only), over N, with accuracy against float64 numpy.
 
 cuSOLVER's batched Jacobi kernel serves N ≤ 32; above that each matrix is solved
 separately, which is the step in the curve the issue asks to record.
 
     python benchmarks/lambda2_solvers.py --batch 4096
+    python benchmarks/lambda2_solvers.py --batch 8192 --solvers default,kernel4,kernel8   # GPU
 """
 
 from __future__ import annotations
 
 import argparse
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -18,12 +21,16 @@ import numpy as np
 from jax import lax
 
 from _timing import compile_and_time, header
+from jaxjam.physics import fiedler_kernel
 from jaxjam.physics.graph import _second_eigenvalue_bisection, laplacian
 
 
 def solver(name: str):
     if name == "tridiagonal":  # what jaxjam.physics.lambda2 uses on CPU
         return _second_eigenvalue_bisection
+    if name.startswith("kernel"):  # fused Pallas kernel (GPU); "kernel4" = 4 warps per matrix
+        warps = int(name[6:]) if name[6:] else None
+        return partial(fiedler_kernel.second_eigenvalue, num_warps=warps)
     impl = {"default": None, "qr": lax.linalg.EighImplementation.QR,
             "jacobi": lax.linalg.EighImplementation.JACOBI}[name]
     return lambda lap: lax.linalg.eigh(lap, implementation=impl)[1][..., 1]

@@ -40,6 +40,7 @@ class PhysicsConfig:
     jam_threshold_dbm: tuple[float, ...] = (-30.0,) * 4
     speed_of_light_m_s: float = SPEED_OF_LIGHT_M_S
     min_distance_m: float = 1e-10
+    eigensolver: str = "auto"  # λ₂ solver, see jaxjam.physics.lambda2 (numerics, not physics)
 
     @classmethod
     def from_ranges(
@@ -181,6 +182,7 @@ PRESETS = ("default", "large", "reference")
 # --------------------------------------------------------------------------- validation
 
 _CHOICES = {
+    "physics.eigensolver": ("auto", "eigh", "bisection", "kernel"),
     "env.model": ("jaxjam", "reference"),
     "env.obs": ("seed", "local_graph", "reference"),
     "env.motion": ("random_walk", "coordinated_turn"),

@@ -32,6 +32,7 @@ def test_presets():
     ("env.arena_m", math.inf, "env.arena_m"),
     ("env.model", "magic", "env.model must be one of"),
     ("env.motion", "static", "env.motion must be one of"),
+    ("physics.eigensolver", "lanczos", "physics.eigensolver must be one of"),
     ("ppo.gamma", 1.5, r"ppo.gamma must be in \[0, 1\]"),
     ("ppo.num_minibatches", 7, "ppo.num_minibatches must divide"),
     ("env.num_jammers", 2.5, "must be an integer"),

@@ -150,6 +150,32 @@ def test_lambda2_against_float64_eigvalsh_many_graphs():
     assert got.dtype == np.float32
 
 
+@pytest.mark.parametrize("solver", ["eigh", "kernel"])
+def test_lambda2_solvers_agree_with_float64(solver):
+    """Every explicit solver (the Pallas kernel runs interpreted on CPU) on graphs including
+    disconnected ones and isolated nodes, over N that pad to tiles 16, 64 and 128."""
+    rng = np.random.default_rng(7)
+    f = jax.jit(lambda a: lambda2(a, solver=solver))
+    for n, count in ((2, 10), (5, 20), (10, 30), (33, 20), (100, 20)):
+        g = random_graphs(rng, n, count)
+        got = np.asarray(f(jnp.asarray(g)))
+        lap = np.eye(n) * g.sum(-1, keepdims=True) - g.astype(np.float64)
+        np.testing.assert_allclose(got, np.linalg.eigvalsh(lap)[:, 1], atol=1e-4, rtol=0)
+        ncomp = np.array([sp_components(x, directed=False)[0] for x in g])
+        assert np.all(got[ncomp > 1] == 0.0) and np.all(got[ncomp == 1] > 0.0)
+
+
+def test_lambda2_rejects_unknown_solver():
+    with pytest.raises(ValueError, match="solver must be one of"):
+        lambda2(jnp.ones((3, 3), bool), solver="lanczos")
+
+
+def test_fiedler_kernel_needs_two_nodes():
+    from jaxjam.physics.fiedler_kernel import second_eigenvalue
+    with pytest.raises(ValueError, match="N >= 2"):
+        second_eigenvalue(jnp.ones((2, 1, 1)), interpret=True)
+
+
 def test_lambda2_known_graphs_and_fiedler():
     n = 10
     complete = ~np.eye(n, dtype=bool)

@@ -46,7 +46,7 @@ def _baseline(config: Config, adjacency, lambda2_reset):
         return lambda2_reset, fied
     if config.env.obs == "local_graph":
         return lambda2_and_fiedler(adjacency)
-    return lambda2(adjacency), None
+    return lambda2(adjacency, solver=config.physics.eigensolver), None
 
 
 @partial(jax.jit, static_argnames=("config",))
@@ -61,7 +61,7 @@ def reset(key, config: Config):
     pos, vel, turn = jax.vmap(init_swarm, (0, None))(jax.random.split(k_cand, e.reset_attempts), e)
     enemy_band = jax.random.randint(k_band, (), 0, nb)
     adj_all = jax.vmap(link_adjacency, (0, None, None))(pos, enemy_band, config.physics)
-    l2_all = lambda2(adj_all)
+    l2_all = lambda2(adj_all, solver=config.physics.eigensolver)
     accept = REFERENCE_ACCEPT_LAMBDA2 if e.model == "reference" else LAMBDA2_EPS
     ok = l2_all >= accept
     pick = jnp.where(jnp.any(ok), jnp.argmax(ok), e.reset_attempts - 1)
@@ -137,7 +137,7 @@ def step_no_reset(key, state: EnvState, action: Action, config: Config):
     )
 
     adj, adj_j = comm_graph(epos, jpos, jband, state.enemy_band, config.physics)
-    l2 = lambda2(adj_j)
+    l2 = lambda2(adj_j, solver=config.physics.eigensolver)
     base, fied = _baseline(config, adj, state.lambda2_reset)
     reduction = lambda2_reduction(l2, base)
     jam_r = _jam_range(config, state.enemy_band)

@@ -14,6 +14,7 @@ import numpy as np
 from jax.scipy.linalg import eigh_tridiagonal
 
 from jaxjam.config import PhysicsConfig
+from jaxjam.physics import fiedler_kernel
 from jaxjam.physics.rf import dbm_to_w, range_m
 
 
@@ -98,21 +99,40 @@ def _second_eigenvalue_eigh(lap):
     return jnp.linalg.eigvalsh(lap)[..., 1]
 
 
-def lambda2(adjacency, dtype=jnp.float32):
+def _second_eigenvalue_kernel(lap):
+    """The Pallas kernel compiled for CUDA; through the Pallas interpreter elsewhere (tests)."""
+    return jax.lax.platform_dependent(
+        lap, cuda=fiedler_kernel.second_eigenvalue,
+        default=lambda x: fiedler_kernel.second_eigenvalue(x, interpret=True))
+
+
+_SOLVERS = {"eigh": _second_eigenvalue_eigh, "bisection": _second_eigenvalue_bisection,
+            "kernel": _second_eigenvalue_kernel}
+
+
+def lambda2(adjacency, dtype=jnp.float32, solver: str = "auto"):
     """Fiedler value (second-smallest Laplacian eigenvalue) `[...]` for `[..., N, N]` adjacency.
 
-    The solver is chosen per backend when the program is compiled
-    (`lax.platform_dependent`): on CPU, tridiagonalisation + bisection for the second
-    eigenvalue alone (`eigvalsh` computes and discards eigenvectors; this is 2.0× faster
-    at N=10 and 4× at N=100 there), elsewhere `eigvalsh` (cuSOLVER; the bisection loop is
-    ~50-200× slower on a GPU). Same accuracy (benchmarks/lambda2_solvers.py).
-    Exactly 0 for disconnected graphs.
+    ``solver``: ``"eigh"`` (`eigvalsh`: LAPACK / cuSOLVER), ``"bisection"``
+    (tridiagonalisation + bisection for the second eigenvalue alone), ``"kernel"`` (the fused
+    Pallas GPU kernel of `jaxjam.physics.fiedler_kernel`, float32; interpreted, hence slow,
+    off CUDA) or ``"auto"``:
+    chosen per backend when the program is compiled (`lax.platform_dependent`) — bisection
+    on CPU (2× faster than eigvalsh at N=10, 4× at N=100 there), the kernel on CUDA for
+    float32 (cuSOLVER's batched Jacobi is the faster one only for N ≤ 32 is measured in
+    benchmarks/lambda2_solvers.py), eigvalsh elsewhere. Exactly 0 for disconnected graphs.
     """
+    if solver not in (*_SOLVERS, "auto"):
+        raise ValueError(f"solver must be one of auto, {', '.join(_SOLVERS)}; got {solver!r}")
     lap = laplacian(adjacency, dtype)
     n = lap.shape[-1]
     flat = lap.reshape((-1, n, n))
-    second = jax.lax.platform_dependent(flat, cpu=_second_eigenvalue_bisection,
-                                        default=_second_eigenvalue_eigh)
+    if solver == "auto":
+        gpu = fiedler_kernel.second_eigenvalue if jnp.dtype(dtype) == jnp.float32 else _second_eigenvalue_eigh
+        second = jax.lax.platform_dependent(flat, cpu=_second_eigenvalue_bisection, cuda=gpu,
+                                            default=_second_eigenvalue_eigh)
+    else:
+        second = _SOLVERS[solver](flat)
     return _snap(second.reshape(lap.shape[:-2]), n)
 
 
