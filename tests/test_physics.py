@@ -165,6 +165,27 @@ def test_lambda2_solvers_agree_with_float64(solver):
         assert np.all(got[ncomp > 1] == 0.0) and np.all(got[ncomp == 1] > 0.0)
 
 
+def test_fiedler_pair_kernel_against_float64_eigh():
+    """λ₂ and the Fiedler vector of the Pallas kernel (interpreted): eigen-residual, unit
+    norm, orthogonal to the constant vector, and ±the numpy vector where λ₂ is simple."""
+    rng = np.random.default_rng(11)
+    f = jax.jit(lambda a: lambda2_and_fiedler(a, solver="kernel"))
+    for n, count in ((2, 6), (7, 20), (16, 20), (40, 12), (100, 8)):
+        g = random_graphs(rng, n, count)
+        l2, vec = map(np.asarray, f(jnp.asarray(g)))
+        lap = np.eye(n) * g.sum(-1, keepdims=True) - g.astype(np.float64)
+        w, v = np.linalg.eigh(lap)
+        np.testing.assert_allclose(l2, np.where(w[:, 1] < 2 / n**2, 0, w[:, 1]), atol=1e-4, rtol=0)
+        residual = np.einsum("bij,bj->bi", lap, vec) - w[:, 1, None] * vec
+        assert np.abs(residual).max() < 1e-3
+        np.testing.assert_allclose(np.linalg.norm(vec, axis=1), 1.0, atol=1e-5)
+        np.testing.assert_allclose(vec.sum(axis=1), 0.0, atol=1e-4)
+        gap = (w[:, 2] - w[:, 1] if n > 2 else np.inf) > 1e-2
+        simple = gap & (w[:, 1] > 1e-3)
+        dots = np.abs(np.einsum("bn,bn->b", vec, v[:, :, 1]))
+        np.testing.assert_allclose(dots[simple], 1.0, atol=1e-4)
+
+
 def test_lambda2_rejects_unknown_solver():
     with pytest.raises(ValueError, match="solver must be one of"):
         lambda2(jnp.ones((3, 3), bool), solver="lanczos")
@@ -172,7 +193,7 @@ def test_lambda2_rejects_unknown_solver():
 
 def test_fiedler_kernel_needs_two_nodes():
     from jaxjam.physics.fiedler_kernel import second_eigenvalue
-    with pytest.raises(ValueError, match="N >= 2"):
+    with pytest.raises(ValueError, match="needs N >= 2"):
         second_eigenvalue(jnp.ones((2, 1, 1)), interpret=True)
 
 

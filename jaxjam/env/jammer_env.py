@@ -41,12 +41,12 @@ def _jam_range(config: Config, enemy_band):
 
 def _baseline(config: Config, adjacency, lambda2_reset):
     """Unjammed λ₂ the jammed value is compared with, and the Fiedler vector if the obs needs it."""
-    if config.env.model == "reference":
-        fied = lambda2_and_fiedler(adjacency)[1] if config.env.obs == "local_graph" else None
-        return lambda2_reset, fied
+    solver = config.physics.eigensolver
+    if config.env.model == "reference":  # its observations never use the graph (validated)
+        return lambda2_reset, None
     if config.env.obs == "local_graph":
-        return lambda2_and_fiedler(adjacency)
-    return lambda2(adjacency, solver=config.physics.eigensolver), None
+        return lambda2_and_fiedler(adjacency, solver=solver)
+    return lambda2(adjacency, solver=solver), None
 
 
 @partial(jax.jit, static_argnames=("config",))
@@ -97,7 +97,7 @@ def _observe_fresh(state: EnvState, config: Config):
         return observe(state, config, jam_r)
     adj, adj_j = comm_graph(state.enemy_pos, state.jammer_pos, state.jammer_band,
                             state.enemy_band, config.physics)
-    _, fied = lambda2_and_fiedler(adj)
+    _, fied = lambda2_and_fiedler(adj, solver=config.physics.eigensolver)
     return observe(state, config, jam_r, adj, adj & ~adj_j, fied)
 
 

@@ -26,6 +26,8 @@ import jax.numpy as jnp
 from jax.experimental import pallas as pl
 
 SHRINK_BITS = 28  # multisection narrows the Gershgorin bracket by ≥ 2^28 (≈ float32 resolution)
+PIVMIN = 1e-30  # Sturm count: a zero pivot counts as negative
+SOLVE_PIVMIN = 1e-12  # inverse iteration: smallest pivot magnitude (keeps y finite in float32)
 
 
 def padded_size(n: int) -> int:
@@ -38,15 +40,27 @@ def _pick(vec, mask):
     return jnp.sum(jnp.where(mask, vec, 0.0))
 
 
-def _kernel(mat_ref, out_ref, *, n: int, p: int):
-    a = mat_ref[...].astype(jnp.float32)  # [P, P]
-    lane = jax.lax.broadcasted_iota(jnp.int32, (p,), 0)
-    row = jax.lax.broadcasted_iota(jnp.int32, (p, p), 0)
-    col = jax.lax.broadcasted_iota(jnp.int32, (p, p), 1)
-    zero = jnp.zeros((p,), jnp.float32)
+class _Lanes:
+    """Index helpers for one `[P]` vector / `[P, P]` tile."""
+
+    def __init__(self, p: int):
+        self.p = p
+        self.lane = jax.lax.broadcasted_iota(jnp.int32, (p,), 0)
+        self.row = jax.lax.broadcasted_iota(jnp.int32, (p, p), 0)
+        self.col = jax.lax.broadcasted_iota(jnp.int32, (p, p), 1)
+
+
+def _tridiagonalise(a, n: int, ix: _Lanes):
+    """Householder reduction of symmetric `a [P, P]` (valid block n×n).
+
+    Returns (d [P], e [P] with e[i] = T[i+1, i], reflectors [P, P] with v_k in row k
+    (entries > k), betas [P]): T = Qᵀ A Q with Q = H_0 ⋯ H_{n−3}, H_k = I − β_k v_k v_kᵀ.
+    """
+    lane, row, col = ix.lane, ix.row, ix.col
+    zero = jnp.zeros((ix.p,), jnp.float32)
 
     def reflect(k, carry):
-        a, d, e = carry
+        a, d, e, betas = carry
         colk = jnp.sum(jnp.where(col == k, a, 0.0), axis=1)  # column k (= row k)
         x = jnp.where(lane > k, colk, 0.0)
         x1 = _pick(x, lane == k + 1)
@@ -58,24 +72,28 @@ def _kernel(mat_ref, out_ref, *, n: int, p: int):
         beta = jnp.where(live, 2.0 / jnp.where(live, vv, 1.0), 0.0)
         pv = beta * jnp.sum(a * v[None, :], axis=1)
         w = pv - (0.5 * beta * jnp.sum(pv * v)) * v
+        w = jnp.where(lane > k, w, 0.0)  # rows/cols ≤ k are finished: leave them alone
         a = a - v[:, None] * w[None, :] - w[:, None] * v[None, :]
+        a = jnp.where(row == k, v[None, :], a)  # keep v_k in the finished row k
         d = jnp.where(lane == k, _pick(colk, lane == k), d)
         e = jnp.where(lane == k, jnp.where(live, alpha, x1), e)
-        return a, d, e
+        return a, d, e, jnp.where(lane == k, beta, betas)
 
-    a, d, e = jax.lax.fori_loop(0, n - 2, reflect, (a, zero, zero))
-    diag = jnp.sum(jnp.where(row == col, a, 0.0), axis=1)
+    a, d, e, betas = jax.lax.fori_loop(0, n - 2, reflect, (a, zero, zero, zero))
+    diag = jnp.sum(jnp.where((row == col) & (row >= n - 2), a, 0.0), axis=1)
     d = jnp.where(lane >= n - 2, diag, d)
     e = jnp.where(lane == n - 2, jnp.sum(jnp.where((row == n - 1) & (col == n - 2), a, 0.0)), e)
-    e = jnp.where(lane < n - 1, e, 0.0)
-    e2 = e * e
+    return d, jnp.where(lane < n - 1, e, 0.0), a, betas
 
-    # Gershgorin bracket for all eigenvalues
+
+def _second_eigenvalue_of_tridiagonal(d, e, n: int, ix: _Lanes):
+    """Eigenvalue of index 1 of the tridiagonal (d, e) by Sturm-count multisection (scalar)."""
+    lane, p = ix.lane, ix.p
+    e2 = e * e
     ae = jnp.abs(e)
-    radius = ae + jnp.where(lane > 0, _shift_right(ae, lane), 0.0)
-    lo0 = jnp.min(jnp.where(lane < n, d - radius, jnp.inf)) - 1.0
+    radius = ae + jnp.where(lane > 0, _shift_right(ae), 0.0)
+    lo0 = jnp.min(jnp.where(lane < n, d - radius, jnp.inf)) - 1.0  # Gershgorin bracket
     hi0 = jnp.max(jnp.where(lane < n, d + radius, -jnp.inf)) + 1.0
-    pivmin = 1e-30
 
     def round_(_, bracket):
         lo, hi = bracket
@@ -83,10 +101,8 @@ def _kernel(mat_ref, out_ref, *, n: int, p: int):
 
         def sturm(i, carry):
             q, count = carry
-            di = _pick(d, lane == i)
-            ei = _pick(e2, lane == i - 1)
-            q = di - shift - jnp.where(i > 0, ei / q, 0.0)
-            q = jnp.where(jnp.abs(q) < pivmin, -pivmin, q)
+            q = _pick(d, lane == i) - shift - jnp.where(i > 0, _pick(e2, lane == i - 1) / q, 0.0)
+            q = jnp.where(jnp.abs(q) < PIVMIN, -PIVMIN, q)
             return q, count + (q < 0).astype(jnp.int32)
 
         _, count = jax.lax.fori_loop(0, n, sturm, (jnp.ones((p,), jnp.float32),
@@ -97,15 +113,97 @@ def _kernel(mat_ref, out_ref, *, n: int, p: int):
 
     rounds = math.ceil(SHRINK_BITS / math.log2(p + 1))
     lo, hi = jax.lax.fori_loop(0, rounds, round_, (lo0, hi0))
-    out_ref[...] = jnp.full((p,), 0.5 * (lo + hi), jnp.float32)
+    return 0.5 * (lo + hi)
 
 
-def _shift_right(vec, lane):
-    """vec[i−1] at lane i (lane 0 gets vec[P−1]; callers mask it) without a gather."""
+def _inverse_iteration(d, e, lam, n: int, ix: _Lanes, iterations: int = 2):
+    """Unit eigenvector `[P]` of the tridiagonal (d, e) for eigenvalue ≈ lam: solves
+    (T − lam·I) y = z by LDLᵀ without pivoting (pivots guarded like the Sturm count)."""
+    lane = ix.lane
+    z = jnp.where(lane < n, 1.0 + 0.5 * jnp.sin(1.7 * lane.astype(jnp.float32)), 0.0)
+
+    def solve(_, z):
+        def forward(i, carry):
+            u, zz, u_prev, z_prev = carry
+            ei = jnp.where(i > 0, _pick(e, lane == i - 1), 0.0)
+            m = ei / u_prev
+            ui = _pick(d, lane == i) - lam - m * ei
+            ui = jnp.where(jnp.abs(ui) < SOLVE_PIVMIN, SOLVE_PIVMIN, ui)
+            zi = _pick(z, lane == i) - m * z_prev
+            return jnp.where(lane == i, ui, u), jnp.where(lane == i, zi, zz), ui, zi
+
+        u, zz, _, _ = jax.lax.fori_loop(0, n, forward, (z, z, jnp.float32(1.0), jnp.float32(0.0)))
+
+        def backward(j, carry):
+            y, y_next = carry
+            i = n - 1 - j
+            yi = (_pick(zz, lane == i) - _pick(e, lane == i) * y_next) / _pick(u, lane == i)
+            return jnp.where(lane == i, yi, y), yi
+
+        y, _ = jax.lax.fori_loop(0, n, backward, (jnp.zeros_like(z), jnp.float32(0.0)))
+        return y * jax.lax.rsqrt(jnp.sum(y * y))
+
+    return jax.lax.fori_loop(0, iterations, solve, z)
+
+
+def _back_transform(y, reflectors, betas, n: int, ix: _Lanes):
+    """x = H_0 ⋯ H_{n−3} y: eigenvector of A from that of T."""
+    lane, row = ix.lane, ix.row
+
+    def apply(j, x):
+        k = n - 3 - j
+        v = jnp.where(lane > k, jnp.sum(jnp.where(row == k, reflectors, 0.0), axis=0), 0.0)
+        return x - (_pick(betas, lane == k) * jnp.sum(v * x)) * v
+
+    return jax.lax.fori_loop(0, n - 2, apply, y)
+
+
+def _value_kernel(mat_ref, val_ref, *, n: int, p: int):
+    ix = _Lanes(p)
+    d, e, _, _ = _tridiagonalise(mat_ref[...].astype(jnp.float32), n, ix)
+    val_ref[...] = jnp.full((p,), _second_eigenvalue_of_tridiagonal(d, e, n, ix), jnp.float32)
+
+
+def _pair_kernel(mat_ref, val_ref, vec_ref, *, n: int, p: int):
+    ix = _Lanes(p)
+    d, e, reflectors, betas = _tridiagonalise(mat_ref[...].astype(jnp.float32), n, ix)
+    lam = _second_eigenvalue_of_tridiagonal(d, e, n, ix)
+    x = _back_transform(_inverse_iteration(d, e, lam, n, ix), reflectors, betas, n, ix)
+    # the Laplacian's λ₁ eigenvector is the constant: project it out, renormalise
+    x = jnp.where(ix.lane < n, x - jnp.sum(x) / n, 0.0)
+    val_ref[...] = jnp.full((p,), lam, jnp.float32)
+    vec_ref[...] = x * jax.lax.rsqrt(jnp.maximum(jnp.sum(x * x), 1e-30))
+
+
+def _shift_right(vec):
+    """vec[i−1] at lane i (lane 0 gets 0) without a gather."""
     p = vec.shape[0]
     src = jax.lax.broadcasted_iota(jnp.int32, (p, p), 1)
     dst = jax.lax.broadcasted_iota(jnp.int32, (p, p), 0)
     return jnp.sum(jnp.where(src == dst - 1, vec[None, :], 0.0), axis=1)
+
+
+def _call(kernel, mats, n_out: int, interpret: bool, num_warps: int | None):
+    b, n, _ = mats.shape
+    if n < 2:
+        raise ValueError(f"the Fiedler kernel needs N >= 2, got N={n}")
+    p = padded_size(n)
+    mats = jnp.pad(mats.astype(jnp.float32), ((0, 0), (0, p - n), (0, p - n)))
+    params = None
+    if not interpret:
+        from jax.experimental.pallas import triton as plt
+        params = plt.CompilerParams(num_warps=num_warps or 4)
+    spec = pl.BlockSpec((None, p), lambda i: (i, 0))
+    return pl.pallas_call(
+        functools.partial(kernel, n=n, p=p),
+        out_shape=[jax.ShapeDtypeStruct((b, p), jnp.float32)] * n_out,
+        grid=(b,),
+        in_specs=[pl.BlockSpec((None, p, p), lambda i: (i, 0, 0))],
+        out_specs=[spec] * n_out,
+        interpret=interpret,
+        compiler_params=params,
+        name=kernel.__name__.strip("_"),
+    )(mats)
 
 
 @functools.partial(jax.jit, static_argnames=("interpret", "num_warps"))
@@ -115,23 +213,18 @@ def second_eigenvalue(mats, interpret: bool = False, num_warps: int | None = Non
     Accuracy is that of float32 Householder + bisection (≈1e-6·‖A‖ absolute).
     ``interpret=True`` runs the kernel through the Pallas interpreter (any backend).
     """
-    b, n, _ = mats.shape
-    if n < 2:
-        raise ValueError(f"second_eigenvalue needs N >= 2, got N={n}")
-    p = padded_size(n)
-    mats = jnp.pad(mats.astype(jnp.float32), ((0, 0), (0, p - n), (0, p - n)))
-    params = None
-    if not interpret:
-        from jax.experimental.pallas import triton as plt
-        params = plt.CompilerParams(num_warps=num_warps or 4)
-    out = pl.pallas_call(
-        functools.partial(_kernel, n=n, p=p),
-        out_shape=jax.ShapeDtypeStruct((b, p), jnp.float32),
-        grid=(b,),
-        in_specs=[pl.BlockSpec((None, p, p), lambda i: (i, 0, 0))],
-        out_specs=pl.BlockSpec((None, p), lambda i: (i, 0)),
-        interpret=interpret,
-        compiler_params=params,
-        name="fiedler_value",
-    )(mats)
-    return out[:, 0]
+    (val,) = _call(_value_kernel, mats, 1, interpret, num_warps)
+    return val[:, 0]
+
+
+@functools.partial(jax.jit, static_argnames=("interpret", "num_warps"))
+def laplacian_fiedler_pair(laps, interpret: bool = False, num_warps: int | None = None):
+    """`(λ₂ [B], unit Fiedler vector [B, N])` of Laplacians `[B, N, N]` (N ≥ 2).
+
+    The vector comes from inverse iteration on the tridiagonal form, back-transformed and
+    made orthogonal to the constant vector (exact λ₁ eigenvector of any Laplacian); its sign
+    is arbitrary, and for a repeated λ₂ it is some vector of that eigenspace.
+    """
+    n = laps.shape[-1]
+    val, vec = _call(_pair_kernel, laps, 2, interpret, num_warps)
+    return val[:, 0], vec[:, :n]

@@ -136,10 +136,36 @@ def lambda2(adjacency, dtype=jnp.float32, solver: str = "auto"):
     return _snap(second.reshape(lap.shape[:-2]), n)
 
 
-def lambda2_and_fiedler(adjacency, dtype=jnp.float32):
-    """`(λ₂ [...], Fiedler vector [..., N])` of `[..., N, N]` adjacency (vector sign arbitrary)."""
-    w, v = jnp.linalg.eigh(laplacian(adjacency, dtype))
-    return _snap(w[..., 1], adjacency.shape[-1]), v[..., :, 1]
+def _pair_eigh(lap):
+    w, v = jnp.linalg.eigh(lap)
+    return w[..., 1], v[..., :, 1]
+
+
+def _pair_kernel(lap):
+    return jax.lax.platform_dependent(
+        lap, cuda=fiedler_kernel.laplacian_fiedler_pair,
+        default=lambda x: fiedler_kernel.laplacian_fiedler_pair(x, interpret=True))
+
+
+def lambda2_and_fiedler(adjacency, dtype=jnp.float32, solver: str = "auto"):
+    """`(λ₂ [...], unit Fiedler vector [..., N])` of `[..., N, N]` adjacency (vector sign arbitrary).
+
+    ``solver`` as in `lambda2`: ``"kernel"`` (and ``"auto"`` on CUDA for float32) uses the fused
+    Pallas kernel (inverse iteration on the tridiagonal form); everything else `eigh`.
+    """
+    if solver not in (*_SOLVERS, "auto"):
+        raise ValueError(f"solver must be one of auto, {', '.join(_SOLVERS)}; got {solver!r}")
+    lap = laplacian(adjacency, dtype)
+    n = lap.shape[-1]
+    flat = lap.reshape((-1, n, n))
+    if solver == "kernel":
+        l2, vec = _pair_kernel(flat)
+    elif solver == "auto" and jnp.dtype(dtype) == jnp.float32:
+        l2, vec = jax.lax.platform_dependent(flat, cuda=fiedler_kernel.laplacian_fiedler_pair,
+                                             default=_pair_eigh)
+    else:
+        l2, vec = _pair_eigh(flat)
+    return _snap(l2.reshape(lap.shape[:-2]), n), vec.reshape(lap.shape[:-1])
 
 
 def connected_components(adjacency):
