@@ -77,7 +77,7 @@ class EnvConfig:
     """The jamming environment (one episode; batching is vmap's job)."""
 
     model: str = "jaxjam"  # "jaxjam" | "reference" (docs/model.md)
-    obs: str = "seed"  # "seed" | "local_graph" | "reference"
+    obs: str = "seed"  # "seed" | "local_graph" (jaxjam) | "reference" | "reference_band" (reference)
     num_jammers: int = 4
     num_enemies: int = 10
     arena_m: float = 200.0
@@ -184,7 +184,7 @@ PRESETS = ("default", "large", "reference")
 _CHOICES = {
     "physics.eigensolver": ("auto", "eigh", "bisection", "kernel"),
     "env.model": ("jaxjam", "reference"),
-    "env.obs": ("seed", "local_graph", "reference"),
+    "env.obs": ("seed", "local_graph", "reference", "reference_band"),
     "env.motion": ("random_walk", "coordinated_turn"),
 }
 
@@ -297,10 +297,12 @@ def validate(cfg: Config) -> Config:
             raise ValueError(f"physics.{name} must have one value per band ({nb}), got {len(getattr(p, name))}")
     if len(e.reward_weights) != 5:
         raise ValueError(f"env.reward_weights must have 5 values (w1..w5), got {len(e.reward_weights)}")
-    if e.model == "reference" and e.obs != "reference":
-        raise ValueError("env.obs must be 'reference' when env.model is 'reference'")
-    if e.model == "jaxjam" and e.obs == "reference":
-        raise ValueError("env.obs must be 'seed' or 'local_graph' when env.model is 'jaxjam'")
+    if e.model == "reference" and e.obs not in ("reference", "reference_band"):
+        raise ValueError(f"env.obs must be 'reference' or 'reference_band' when env.model is "
+                         f"'reference', got {e.obs!r}")
+    if e.model == "jaxjam" and e.obs not in ("seed", "local_graph"):
+        raise ValueError(f"env.obs must be 'seed' or 'local_graph' when env.model is 'jaxjam', "
+                         f"got {e.obs!r}")
     if o.log_std_min > o.log_std_max:
         raise ValueError(f"ppo.log_std_min ({o.log_std_min}) must be <= ppo.log_std_max ({o.log_std_max})")
     if not o.log_std_min <= o.log_std_init <= o.log_std_max:

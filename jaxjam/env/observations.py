@@ -1,4 +1,4 @@
-"""Per-jammer observations `[M, D]` for the three variants (docs/model.md).
+"""Per-jammer observations `[M, D]` for the four variants (docs/model.md).
 
 * `seed` (jaxjam default, the user's scalability document): offset to the target
   cluster centroid (÷ arena), own velocity (÷ v_max), enemy band one-hot.
@@ -6,6 +6,9 @@
   midpoint offset (÷ arena), a valid flag, the jammed flag and whether the link
   crosses the unjammed graph's Fiedler cut.
 * `reference`: the reference's five distance-only features (spec §7).
+* `reference_band` (reference model, opt-in): `reference` followed by a one-hot of
+  the jammer's own current band, so a memoryless policy can tell which band it is on
+  and keep a matching one (docs/results.md, reference model).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ def obs_dim(config: Config) -> int:
     e, nb = config.env, config.physics.num_bands
     if e.obs == "reference":
         return 5
+    if e.obs == "reference_band":
+        return 5 + nb
     base = 4 + nb
     return base + (LINK_FEATURES * e.local_graph_k if e.obs == "local_graph" else 0)
 
@@ -84,12 +89,20 @@ def reference_obs(state: EnvState, config: Config, jam_range_m):
     return jnp.stack([f0, f1, f2, f3, f4], axis=-1).astype(jnp.float32)
 
 
+def own_band_obs(state: EnvState, config: Config):
+    """`[M, B]` one-hot of each jammer's current band (all zeros for an out-of-range band)."""
+    return jax.nn.one_hot(state.jammer_band, config.physics.num_bands, dtype=jnp.float32)
+
+
 def observe(state: EnvState, config: Config, jam_range_m, adjacency=None, jammed=None,
             fiedler=None):
     """Observation `[M, D]` for `config.env.obs`; the graph arguments are used by `local_graph`."""
     kind = config.env.obs
     if kind == "reference":
         return reference_obs(state, config, jam_range_m)
+    if kind == "reference_band":
+        return jnp.concatenate([reference_obs(state, config, jam_range_m),
+                                own_band_obs(state, config)], axis=-1)
     obs = seed_obs(state, config)
     if kind == "local_graph":
         obs = jnp.concatenate([obs, link_obs(state, config, adjacency, jammed, fiedler)], axis=-1)
