@@ -1,7 +1,8 @@
 """λ₂ solvers: `jnp.linalg.eigvalsh` (JAX's default path) vs explicit QR and Jacobi
 implementations of `lax.linalg.eigh`, jaxjam's tridiagonalisation + bisection for the
 second eigenvalue only, and the fused Pallas kernel (`kernel`, `kernel4`/`kernel8` = warps
-per matrix; GPU only), over N, with accuracy against float64 numpy.
+per matrix; GPU only), over N, with accuracy against float64 numpy. `pair-eigh` and
+`pair-kernel` also compute the Fiedler vector (the `local_graph` observation's need).
 
 cuSOLVER's batched Jacobi kernel serves N ≤ 32; above that each matrix is solved
 separately, which is the step in the curve the issue asks to record.
@@ -28,6 +29,10 @@ from jaxjam.physics.graph import _second_eigenvalue_bisection, laplacian
 def solver(name: str):
     if name == "tridiagonal":  # what jaxjam.physics.lambda2 uses on CPU
         return _second_eigenvalue_bisection
+    if name == "pair-eigh":  # λ₂ and Fiedler vector, as the local_graph observation needs
+        return lambda lap: jnp.linalg.eigh(lap)[0][..., 1]
+    if name == "pair-kernel":
+        return lambda lap: fiedler_kernel.laplacian_fiedler_pair(lap)[0]
     if name.startswith("kernel"):  # fused Pallas kernel (GPU); "kernel4" = 4 warps per matrix
         warps = int(name[6:]) if name[6:] else None
         return partial(fiedler_kernel.second_eigenvalue, num_warps=warps)

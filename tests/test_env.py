@@ -219,17 +219,19 @@ def test_local_graph_observation_contents():
     obs, state = reset(jax.random.PRNGKey(8), cfg)
     o = np.asarray(obs)
     k = cfg.env.local_graph_k
-    assert o.shape == (4, 8 + 5 * k)
+    assert o.shape == (4, 8 + 2 + 5 * k)
     ep, jp = np.asarray(state.enemy_pos, np.float64), np.asarray(state.jammer_pos, np.float64)
     n = cfg.env.num_enemies
     d = np.linalg.norm(ep[:, None] - ep[None], axis=-1)
     iu, ju = np.triu_indices(n, 1)
     live = d[iu, ju] <= 86.0
     mids = (ep[iu] + ep[ju]) / 2
+    dj = np.linalg.norm(jp[:, None] - jp[None], axis=-1) + np.diag([np.inf] * 4)
+    np.testing.assert_allclose(o[:, 8:10], (jp[dj.argmin(1)] - jp) / cfg.env.arena_m, atol=1e-6)
     for j in range(4):
         dist = np.where(live, np.linalg.norm(mids - jp[j], axis=-1), np.inf)
         order = np.argsort(dist)[:k]
-        feats = o[j, 8:].reshape(k, 5)
+        feats = o[j, 10:].reshape(k, 5)
         np.testing.assert_allclose(feats[:, :2], (mids[order] - jp[j]) / cfg.env.arena_m, atol=1e-5)
         np.testing.assert_array_equal(feats[:, 2], np.isfinite(dist[order]).astype(np.float32))
-    assert set(np.unique(o[:, 8:].reshape(-1, 5)[:, 3:])) <= {0.0, 1.0}
+    assert set(np.unique(o[:, 10:].reshape(-1, 5)[:, 3:])) <= {0.0, 1.0}

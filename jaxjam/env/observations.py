@@ -2,9 +2,10 @@
 
 * `seed` (jaxjam default, the user's scalability document): offset to the target
   cluster centroid (÷ arena), own velocity (÷ v_max), enemy band one-hot.
-* `local_graph`: `seed` plus, for the K nearest live enemy links (by midpoint):
-  midpoint offset (÷ arena), a valid flag, the jammed flag and whether the link
-  crosses the unjammed graph's Fiedler cut.
+* `local_graph`: `seed` plus the offset to the nearest other jammer (÷ arena; lets
+  jammers that share a target spread out) and, for the K nearest live enemy links (by
+  midpoint): midpoint offset (÷ arena), a valid flag, the jammed flag and whether the
+  link crosses the unjammed graph's Fiedler cut.
 * `reference`: the reference's five distance-only features (spec §7).
 * `reference_band` (reference model, opt-in): `reference` followed by a one-hot of
   the jammer's own current band, so a memoryless policy can tell which band it is on
@@ -23,6 +24,7 @@ from jaxjam.env.state import EnvState
 from jaxjam.env.targets import nearest_slot, target_centroids
 
 LINK_FEATURES = 5  # dx, dy, valid, jammed, crosses Fiedler cut
+NEIGHBOUR_FEATURES = 2  # dx, dy to the nearest other jammer
 
 
 def obs_dim(config: Config) -> int:
@@ -33,7 +35,9 @@ def obs_dim(config: Config) -> int:
     if e.obs == "reference_band":
         return 5 + nb
     base = 4 + nb
-    return base + (LINK_FEATURES * e.local_graph_k if e.obs == "local_graph" else 0)
+    if e.obs == "local_graph":
+        return base + NEIGHBOUR_FEATURES + LINK_FEATURES * e.local_graph_k
+    return base
 
 
 def seed_obs(state: EnvState, config: Config):
@@ -46,6 +50,17 @@ def seed_obs(state: EnvState, config: Config):
     band = jax.nn.one_hot(state.enemy_band, config.physics.num_bands)
     band = jnp.broadcast_to(band, (e.num_jammers, band.shape[-1]))
     return jnp.concatenate([delta, vel, band], axis=-1).astype(jnp.float32)
+
+
+def neighbour_obs(state: EnvState, config: Config):
+    """`[M, 2]`: offset (÷ arena) from each jammer to the nearest other jammer; 0 when M = 1."""
+    pos, m = state.jammer_pos, config.env.num_jammers
+    if m == 1:
+        return jnp.zeros((1, NEIGHBOUR_FEATURES), jnp.float32)
+    rel = pos[None, :, :] - pos[:, None, :]  # [M, M, 2]: other − self
+    d2 = jnp.where(jnp.eye(m, dtype=bool), jnp.inf, jnp.sum(rel * rel, axis=-1))
+    nearest = jnp.argmin(d2, axis=1)
+    return (rel[jnp.arange(m), nearest] / config.env.arena_m).astype(jnp.float32)
 
 
 def link_obs(state: EnvState, config: Config, adjacency, jammed, fiedler):
@@ -105,5 +120,6 @@ def observe(state: EnvState, config: Config, jam_range_m, adjacency=None, jammed
                                 own_band_obs(state, config)], axis=-1)
     obs = seed_obs(state, config)
     if kind == "local_graph":
-        obs = jnp.concatenate([obs, link_obs(state, config, adjacency, jammed, fiedler)], axis=-1)
+        obs = jnp.concatenate([obs, neighbour_obs(state, config),
+                               link_obs(state, config, adjacency, jammed, fiedler)], axis=-1)
     return obs
