@@ -28,7 +28,7 @@ def timed_run(cfg, seeds: int = 1):
     if seeds == 1:
         fn, arg = tr.train, jax.random.PRNGKey(cfg.run.seed)
     else:
-        fn, arg = jax.jit(jax.vmap(tr.train)), jax.random.split(jax.random.PRNGKey(cfg.run.seed), seeds)
+        fn, arg = tr.train_seeds, jax.random.split(jax.random.PRNGKey(cfg.run.seed), seeds)
     compiled = fn.lower(arg).compile()
     t1 = time.perf_counter()
     _, metrics = jax.block_until_ready(compiled(arg))

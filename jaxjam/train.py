@@ -82,6 +82,9 @@ class Transition(NamedTuple):
     band_match: jax.Array  # [B]
 
 
+SEED_AXIS = "seed"  # vmap axis name of seed sweeps
+
+
 class Trainer(NamedTuple):
     config: Config
     num_updates: int  # total updates, a whole number of chunks
@@ -93,6 +96,7 @@ class Trainer(NamedTuple):
     train: callable
     init_seeds: callable
     train_chunk_seeds: callable
+    train_seeds: callable  # keys [S] -> (runner, metrics) with a leading seed axis
 
 
 def make_train(config: Config) -> Trainer:
@@ -112,23 +116,24 @@ def make_train(config: Config) -> Trainer:
         obs, env_state = jax.vmap(partial(reset, config=config))(jax.random.split(k_env, num_envs))
         return Runner(ts, env_state, obs, EpisodeLog.zeros(num_envs), key, jnp.int32(0))
 
-    def env_step(carry, _):
+    def env_step(carry, _, axis_name=None):
         ts, env_state, obs, log, key = carry
         key, k_act, k_env = jax.random.split(key, 3)
         action, log_prob = ts.actor.apply(ts.actor_params, obs).sample_and_log_prob(seed=k_act)
         value = ts.critic.apply(ts.critic_params, pooled(obs))
         env_action = action.replace(velocity=action.velocity * v_max)
         next_obs, env_state, reward, done, info = step_batch(
-            jax.random.split(k_env, num_envs), env_state, env_action, config)
+            jax.random.split(k_env, num_envs), env_state, env_action, config, axis_name)
         next_value = ts.critic.apply(ts.critic_params, pooled(info.final_obs))
         log = log.update(reward, info.lambda2_reduction, done, e.max_steps)
         tr = Transition(obs, action, log_prob, value, next_value, reward, done, info.terminated,
                         info.lambda2_reduction, info.band_match)
         return (ts, env_state, next_obs, log, key), tr
 
-    def update(runner: Runner, _=None):
+    def update(runner: Runner, _=None, axis_name=None):
         carry = (runner.train_state, runner.env_state, runner.obs, runner.log, runner.key)
-        (ts, env_state, obs, log, key), traj = jax.lax.scan(env_step, carry, None, length=horizon)
+        (ts, env_state, obs, log, key), traj = jax.lax.scan(
+            partial(env_step, axis_name=axis_name), carry, None, length=horizon)
         adv, ret = gae(traj.reward, traj.value, traj.next_value, traj.terminated, traj.done,
                        p.gamma, p.gae_lambda)
         flat = lambda x: x.reshape((steps_per_update,) + x.shape[2:])
@@ -147,13 +152,17 @@ def make_train(config: Config) -> Trainer:
             episodes=log.episodes.sum(), env_steps=runner.env_steps)
         return runner, m
 
-    def run_updates(runner: Runner, n: int):
-        return jax.lax.scan(update, runner, None, length=n)
+    def run_updates(runner: Runner, n: int, axis_name=None):
+        return jax.lax.scan(partial(update, axis_name=axis_name), runner, None, length=n)
 
-    def train(key):
-        return run_updates(init(key), num_updates)
+    def train(key, axis_name=None):
+        return run_updates(init(key), num_updates, axis_name)
+
+    def over_seeds(fn):  # vmap over a leading seed axis, named so env resets stay branches
+        return jax.vmap(partial(fn, axis_name=SEED_AXIS), axis_name=SEED_AXIS)
 
     train_chunk = jax.jit(partial(run_updates, n=chunk), donate_argnums=0)
-    train_chunk_seeds = jax.jit(jax.vmap(partial(run_updates, n=chunk)), donate_argnums=0)
+    train_chunk_seeds = jax.jit(over_seeds(partial(run_updates, n=chunk)), donate_argnums=0)
     return Trainer(config, num_updates, steps_per_update, chunk, jax.jit(init), jax.jit(update),
-                   train_chunk, jax.jit(train), jax.jit(jax.vmap(init)), train_chunk_seeds)
+                   train_chunk, jax.jit(train), jax.jit(jax.vmap(init)), train_chunk_seeds,
+                   jax.jit(over_seeds(train)))

@@ -171,13 +171,15 @@ def step(key, state: EnvState, action: Action, config: Config):
     return obs, state, reward, done, info
 
 
-@partial(jax.jit, static_argnames=("config",))
-def step_batch(keys, states: EnvState, actions: Action, config: Config):
+@partial(jax.jit, static_argnames=("config", "axis_name"))
+def step_batch(keys, states: EnvState, actions: Action, config: Config, axis_name=None):
     """`step` for a batch `[B]` of envs whose resets run only when some env is done.
 
     Same results as `jax.vmap(step)` with the same keys; the reset branch is a real
     branch here (its predicate is a scalar), so a step where no episode ends pays
-    nothing for it.
+    nothing for it. When this function is itself vmapped (e.g. over training seeds),
+    pass that vmap's ``axis_name``: the predicate is then reduced over it too and stays
+    a scalar, instead of turning the branch into a select that resets every step.
     """
     split = jax.vmap(jax.random.split)(keys)
     k_step, k_reset = split[:, 0], split[:, 1]
@@ -189,7 +191,10 @@ def step_batch(keys, states: EnvState, actions: Action, config: Config):
         pick = lambda new, old: jnp.where(done.reshape(done.shape + (1,) * (new.ndim - 1)), new, old)
         return jax.tree.map(pick, new_obs, obs), jax.tree.map(pick, new_states, states)
 
-    obs, states = jax.lax.cond(jnp.any(done), do_reset, lambda: (obs, states))
+    any_done = jnp.any(done)
+    if axis_name is not None:
+        any_done = jax.lax.psum(any_done.astype(jnp.int32), axis_name) > 0
+    obs, states = jax.lax.cond(any_done, do_reset, lambda: (obs, states))
     return obs, states, reward, done, info
 
 
