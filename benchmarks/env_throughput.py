@@ -63,6 +63,8 @@ def main():
     ap.add_argument("--gpu", action="store_true", help="GPU-sized batches and steps")
     ap.add_argument("--presets", default="default,large")
     ap.add_argument("--solvers", default="auto", help="physics.eigensolver values to compare, e.g. eigh,kernel")
+    ap.add_argument("--batches", default=None, help="comma-separated batch sizes (default: per preset)")
+    ap.add_argument("--no-curve", action="store_true", help="skip the λ₂-vs-N curve")
     args = ap.parse_args()
     if args.gpu:
         plan = {"default": ([1024, 8192, 32768, 131072], 200), "large": ([64, 256, 1024, 4096], 50)}
@@ -77,6 +79,8 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name in args.presets.split(","):
         batches, steps = plan[name]
+        if args.batches:
+            batches = [int(b) for b in args.batches.split(",")]
         for solver in solvers:
             cfg = override(preset(name), {"physics.eigensolver": solver})
             for b in batches:
@@ -85,6 +89,8 @@ def main():
                 l2 = lambda2_rate(cfg.env.num_enemies, b, steps, solver)
                 print(f"| {name} | {cfg.env.num_jammers} | {cfg.env.num_enemies} | {solver} | {b} | {steps} "
                       f"| {c:.1f} | {rate:,.0f} | {rate_v:,.0f} | {l2:,.0f} |", flush=True)
+    if args.no_curve:
+        return
     print(f"\n### λ₂ eigensolve vs N (batch {eig_batch})\n")
     print("| N | " + " | ".join(f"{s} solves/s" for s in solvers) + " |")
     print("|---|" + "---|" * len(solvers))
