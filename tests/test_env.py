@@ -241,15 +241,11 @@ def test_step_batch_reset_stays_a_branch_under_a_named_vmap():
     """Vmapped over seeds with the axis name, the reset is still a `cond` (scalar predicate
     reduced over the seed axis), not a select that would reset every env every step."""
     keys = jax.random.split(jax.random.PRNGKey(0), 6).reshape(2, 3, 2)
-    _, states = jax.vmap(jax.vmap(partial(reset, config=SHORT)))(keys)
-    acts = jax.vmap(jax.vmap(partial(random_actions, config=SHORT)))(keys)
+    _, states = jax.eval_shape(jax.vmap(jax.vmap(partial(reset, config=SHORT))), keys)
+    acts = jax.eval_shape(jax.vmap(jax.vmap(partial(random_actions, config=SHORT))), keys)
 
     def conds(axis_name):
         fn = jax.vmap(partial(step_batch, config=SHORT, axis_name=axis_name), axis_name="seed")
         return str(jax.make_jaxpr(fn)(keys, states, acts)).count(" cond[")
 
-    assert conds("seed") == conds(None) + 1
-    out = jax.vmap(partial(step_batch, config=SHORT, axis_name="seed"), axis_name="seed")(keys, states, acts)
-    ref = jax.vmap(partial(step_batch, config=SHORT))(keys, states, acts)
-    for a, b in zip(jax.tree.leaves(out), jax.tree.leaves(ref)):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert conds("seed") == conds(None) + 1  # numerics: tests/test_train.py seed-vmap test
