@@ -2,6 +2,7 @@
 
     jaxjam train --preset default --total-steps 200000 --out runs/demo
     jaxjam train --preset large --num-envs 1024 --out runs/large --resume
+    jaxjam train --preset large --devices 0 --out runs/large   # env batch over all GPUs
     jaxjam eval --checkpoint runs/demo
     jaxjam render --preset default --out runs/snapshot.png
 """
@@ -29,6 +30,7 @@ FLAGS = {
     "lr_actor": "ppo.lr_actor", "lr_critic": "ppo.lr_critic", "hidden": "ppo.hidden",
     "seed": "run.seed", "num_seeds": "run.num_seeds", "out": "run.out",
     "updates_per_chunk": "run.updates_per_chunk", "eval_episodes": "run.eval_episodes",
+    "devices": "run.devices",
 }
 
 
@@ -93,6 +95,9 @@ def enable_compilation_cache(path: str | None = None) -> None:
 
 
 def train_main(args) -> int:
+    from jaxjam.sharding import maybe_initialize_distributed
+
+    maybe_initialize_distributed()  # several hosts: only if JAX_COORDINATOR_ADDRESS is set
     train_and_evaluate(build_config(args), resume=args.resume)
     return 0
 
@@ -103,12 +108,15 @@ def train_and_evaluate(cfg: Config, resume: bool = False) -> dict:
     Returns {"wall_s", "steps_per_s", "env_steps", "results"} (results: see `evaluate_runner`).
     """
     from jaxjam.checkpoint import CheckpointStore
+    from jaxjam.sharding import env_mesh, shard_runner
     from jaxjam.train import make_train
 
     r = cfg.run
     os.makedirs(r.out, exist_ok=True)
     t_start = time.perf_counter()
-    trainer = make_train(cfg)
+    mesh = env_mesh(r.devices)  # run.devices: 1 = one device, 0 = all, N = the first N
+    mesh = mesh if mesh.size > 1 else None  # one device: unsharded programs, as before
+    trainer = make_train(cfg, mesh=mesh)
     seeds = r.num_seeds
     key = jax.random.PRNGKey(r.seed)
     runner = trainer.init_seeds(jax.random.split(key, seeds)) if seeds > 1 else trainer.init(key)
@@ -120,7 +128,9 @@ def train_and_evaluate(cfg: Config, resume: bool = False) -> dict:
         raise ValueError(f"{store.directory} holds checkpoints of an earlier run: pass --resume to "
                          f"continue it, or choose another --out")
     if resume and store.has_checkpoint():
-        runner, meta = store.restore_latest(runner)
+        runner, meta = store.restore_latest(runner)  # host arrays, whatever the saved layout
+        if mesh is not None:
+            runner = shard_runner(runner, mesh, seed_axis=seeds > 1)
         start_chunk = meta["chunk"] + 1
         print(f"resumed from {store.directory} at chunk {meta['chunk']} ({meta['env_steps']:,} env steps)")
     elif os.path.exists(csv_path):
@@ -134,7 +144,7 @@ def train_and_evaluate(cfg: Config, resume: bool = False) -> dict:
     print(f"jaxjam train: model={e.model} obs={e.obs} M={e.num_jammers} N={e.num_enemies} "
           f"arena={e.arena_m:g} m | {total:,} env steps = {trainer.num_updates} updates × "
           f"{cfg.ppo.num_envs} envs × {cfg.ppo.rollout_steps} steps | seeds={seeds} | "
-          f"device={jax.devices()[0].platform} | out={r.out}", flush=True)
+          f"device={jax.devices()[0].platform}×{mesh.size if mesh else 1} | out={r.out}", flush=True)
     progress = Progress(total, start_chunk * per_chunk, seeds)
     for c in range(start_chunk, n_chunks):
         runner, metrics = chunk_fn(runner)

@@ -140,6 +140,7 @@ class RunConfig:
     keep_checkpoints: int = 3
     eval_episodes: int = 64
     out: str = "runs/default"
+    devices: int = 1  # split the env batch over this many devices: 1 = one (no sharding), 0 = all
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,7 @@ _RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "run.checkpoint_every_chunks": (1, 1 << 20, True, True),
     "run.keep_checkpoints": (1, 1000, True, True),
     "run.eval_episodes": (1, 1 << 20, True, True),
+    "run.devices": (0, 1 << 16, True, True),
 }
 
 

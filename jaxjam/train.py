@@ -10,6 +10,8 @@ Each update = a rollout of `rollout_steps` steps in `num_envs` parallel envs
 chunk; between chunks the host prints progress, logs and checkpoints (cli.py).
 `jax.vmap(trainer.train)(keys)` trains several seeds in one program;
 `trainer.init_seeds` / `train_chunk_seeds` do the same chunk by chunk.
+`make_train(config, mesh=env_mesh(n))` jits the same programs with the env batch split over
+`n` devices and everything else replicated (data parallel, SPMD; see jaxjam/sharding.py).
 
 The actor's Gaussian is over velocity / v_max (so exploration noise is in units
 of the speed limit); the environment receives velocity · v_max in m/s and clips
@@ -28,6 +30,7 @@ from flax import struct
 from jaxjam.agents import Batch, TrainState, gae, init_train_state, pooled, ppo_update
 from jaxjam.config import Config, validate
 from jaxjam.env import Action, EnvState, obs_dim, reset, step_batch
+from jaxjam.sharding import check_divisible, replicated, runner_shardings
 
 
 @struct.dataclass
@@ -99,11 +102,19 @@ class Trainer(NamedTuple):
     train_seeds: callable  # keys [S] -> (runner, metrics) with a leading seed axis
 
 
-def make_train(config: Config) -> Trainer:
-    """Build the jitted training functions for a validated, static `config`."""
+def make_train(config: Config, mesh=None) -> Trainer:
+    """Build the jitted training functions for a validated, static `config`.
+
+    With a 1-D `jax.sharding.Mesh` (`jaxjam.sharding.env_mesh`), every runner these functions
+    return is laid out by `runner_shardings(mesh)`: env batch split over the devices, the rest
+    replicated; runners passed in are moved to that layout (uncommitted ones implicitly, use
+    `shard_runner` for others). `ppo.num_envs` must be divisible by the mesh size.
+    """
     validate(config)
     e, p = config.env, config.ppo
     num_envs, horizon = p.num_envs, p.rollout_steps
+    if mesh is not None:
+        check_divisible(num_envs, mesh.size)
     steps_per_update = num_envs * horizon
     chunk = min(config.run.updates_per_chunk, -(-p.total_steps // steps_per_update))
     num_updates = -(-p.total_steps // (steps_per_update * chunk)) * chunk  # whole chunks, rounded up
@@ -161,8 +172,21 @@ def make_train(config: Config) -> Trainer:
     def over_seeds(fn):  # vmap over a leading seed axis, named so env resets stay branches
         return jax.vmap(partial(fn, axis_name=SEED_AXIS), axis_name=SEED_AXIS)
 
-    train_chunk = jax.jit(partial(run_updates, n=chunk), donate_argnums=0)
-    train_chunk_seeds = jax.jit(over_seeds(partial(run_updates, n=chunk)), donate_argnums=0)
-    return Trainer(config, num_updates, steps_per_update, chunk, jax.jit(init), jax.jit(update),
-                   train_chunk, jax.jit(train), jax.jit(jax.vmap(init)), train_chunk_seeds,
-                   jax.jit(over_seeds(train)))
+    def jit(fn, seeds=False, runner_in=False, metrics_out=True, **kw):
+        if mesh is None:
+            return jax.jit(fn, **kw)
+        rs, rep = runner_shardings(mesh, seeds), replicated(mesh)  # pin the runner layout
+        if runner_in:
+            kw["in_shardings"] = (rs,)
+        return jax.jit(fn, out_shardings=(rs, rep) if metrics_out else rs, **kw)
+
+    chunk_fn = partial(run_updates, n=chunk)
+    return Trainer(
+        config, num_updates, steps_per_update, chunk,
+        init=jit(init, metrics_out=False),
+        update=jit(update, runner_in=True),
+        train_chunk=jit(chunk_fn, runner_in=True, donate_argnums=0),
+        train=jit(train),
+        init_seeds=jit(jax.vmap(init), seeds=True, metrics_out=False),
+        train_chunk_seeds=jit(over_seeds(chunk_fn), seeds=True, runner_in=True, donate_argnums=0),
+        train_seeds=jit(over_seeds(train), seeds=True))

@@ -1,0 +1,105 @@
+"""Data-parallel training on 2 fake CPU devices (env batch sharded, the rest replicated).
+
+The device count is fixed when JAX initialises, and this pytest process already has one
+device (conftest.py), so the check runs in a subprocess with
+XLA_FLAGS=--xla_force_host_platform_device_count=2 (~40-60 s on a loaded 2-core box: it
+compiles the sharded and the single-device train_chunk).
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from jaxjam.sharding import check_divisible
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+CHECK = textwrap.dedent(r"""
+    import sys
+    import jax, jax.numpy as jnp, numpy as np
+    from jax.sharding import PartitionSpec as P
+    from jaxjam.checkpoint import CheckpointStore
+    from jaxjam.config import override, preset
+    from jaxjam.sharding import env_mesh, shard_runner
+    from jaxjam.train import make_train
+
+    assert len(jax.devices()) == 2, jax.devices()
+    cfg = override(preset("default"), {
+        "ppo.num_envs": 4, "ppo.rollout_steps": 8, "ppo.total_steps": 4 * 8 * 2,
+        "ppo.num_minibatches": 2, "ppo.update_epochs": 1, "ppo.hidden": 16,
+        "run.updates_per_chunk": 2, "env.max_steps": 5})
+    mesh = env_mesh(0)
+    assert mesh.size == 2 and mesh.axis_names == ("envs",)
+
+    def assert_layout(runner):
+        for name in ("env_state", "obs", "log"):
+            for x in jax.tree.leaves(getattr(runner, name)):
+                assert x.sharding.spec == P("envs") and len(x.sharding.device_set) == 2, (name, x.sharding)
+                assert x.addressable_shards[0].data.shape[0] == 2, (name, x.shape)  # 4 envs / 2 devices
+        for x in jax.tree.leaves((runner.train_state, runner.key, runner.env_steps)):
+            assert x.sharding.is_fully_replicated and len(x.sharding.device_set) == 2, x.sharding
+
+    # Errors before any compilation.
+    for bad, msg in (({"ppo.num_envs": 3, "ppo.num_minibatches": 1}, "ppo.num_envs (3) must be divisible"),):
+        try:
+            make_train(override(cfg, bad), mesh=mesh)
+        except ValueError as err:
+            assert msg in str(err), err
+        else:
+            raise AssertionError("no ValueError for num_envs not divisible by the device count")
+    try:
+        env_mesh(3)
+    except ValueError as err:
+        assert "run.devices must be in [0, 2]" in str(err), err
+    else:
+        raise AssertionError("no ValueError for 3 of 2 devices")
+
+    sharded = make_train(cfg, mesh=mesh)
+    runner = sharded.init(jax.random.PRNGKey(0))
+    assert_layout(runner)
+    single = make_train(cfg)  # the reference: today's single-device programs, same initial runner
+    host = lambda r: jax.tree.map(lambda x: jnp.asarray(np.asarray(x)), r)  # uncommitted, device 0
+    ref, ref_m = single.train_chunk(host(runner))
+    out, m = sharded.train_chunk(runner)
+    assert runner.obs.is_deleted()  # donated
+    assert_layout(out)
+    # Same PRNG streams (threefry is partitionable), only reductions are reordered -> ~1e-8.
+    for a, b in zip(jax.tree.leaves(ref.train_state.actor_params), jax.tree.leaves(out.train_state.actor_params)):
+        np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-3, atol=1e-4)
+    for a, b in zip(jax.tree.leaves(ref.env_state), jax.tree.leaves(out.env_state)):
+        np.testing.assert_allclose(np.asarray(b, np.float64), np.asarray(a, np.float64), rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(m["reward"]), np.asarray(ref_m["reward"]), rtol=1e-3, atol=1e-4)
+    assert int(out.env_steps) == 2 * 32
+
+    # Checkpoint a sharded runner, restore (host arrays), re-shard, continue without recompiling.
+    store = CheckpointStore(sys.argv[1], cfg)
+    store.save(out, 1, {"r": 0.0}, None)
+    restored, meta = store.restore_latest(jax.eval_shape(single.init, jax.random.PRNGKey(5)))
+    restored = shard_runner(restored, mesh)
+    assert_layout(restored)
+    for a, b in zip(jax.tree.leaves(out), jax.tree.leaves(restored)):
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    again, _ = sharded.train_chunk(restored)
+    assert_layout(again)
+    assert sharded.train_chunk._cache_size() == 1
+    assert int(again.env_steps) == 4 * 32
+    print("SHARDING OK")
+""")
+
+
+def test_two_device_data_parallel_matches_single_device(tmp_path):
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+           "JAX_PLATFORMS": "cpu", "PYTHONPATH": REPO}
+    proc = subprocess.run([sys.executable, "-c", CHECK, str(tmp_path / "ck")], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "SHARDING OK" in proc.stdout, proc.stdout + proc.stderr[-4000:]
+
+
+def test_num_envs_must_divide_device_count():
+    check_divisible(8, 2)
+    with pytest.raises(ValueError, match=r"ppo.num_envs \(6\) must be divisible by the number of "
+                                         r"devices \(4\)"):
+        check_divisible(6, 4)
