@@ -30,7 +30,7 @@ from flax import struct
 from jaxjam.agents import Batch, TrainState, gae, init_train_state, pooled, ppo_update
 from jaxjam.config import Config, validate
 from jaxjam.env import Action, EnvState, obs_dim, reset, step_batch
-from jaxjam.sharding import check_divisible, replicated, runner_shardings
+from jaxjam.sharding import check_divisible, env_sharding, replicated, runner_shardings
 
 
 @struct.dataclass
@@ -113,8 +113,10 @@ def make_train(config: Config, mesh=None) -> Trainer:
     validate(config)
     e, p = config.env, config.ppo
     num_envs, horizon = p.num_envs, p.rollout_steps
+    minibatch_sharding = None
     if mesh is not None:
         check_divisible(num_envs, mesh.size)
+        minibatch_sharding = env_sharding(mesh)  # data-parallel PPO: split every minibatch
     steps_per_update = num_envs * horizon
     chunk = min(config.run.updates_per_chunk, -(-p.total_steps // steps_per_update))
     num_updates = -(-p.total_steps // (steps_per_update * chunk)) * chunk  # whole chunks, rounded up
@@ -152,7 +154,7 @@ def make_train(config: Config, mesh=None) -> Trainer:
                       log_prob=flat(traj.log_prob), advantages=flat(adv), returns=flat(ret),
                       values=flat(traj.value))
         key, k_upd = jax.random.split(key)
-        ts, m = ppo_update(k_upd, ts, batch, p, num_updates)
+        ts, m = ppo_update(k_upd, ts, batch, p, num_updates, minibatch_sharding)
         runner = Runner(ts, env_state, obs, log, key, runner.env_steps + steps_per_update)
         m.update(
             reward=traj.reward.mean(), lambda2_reduction=traj.reduction.mean(),

@@ -154,7 +154,7 @@ def _explained_variance(values: jax.Array, returns: jax.Array) -> jax.Array:
 
 
 def ppo_update(key: jax.Array, train_state: TrainState, batch: Batch, ppo_cfg: PPOConfig,
-               num_updates: int) -> tuple[TrainState, dict[str, jax.Array]]:
+               num_updates: int, minibatch_sharding=None) -> tuple[TrainState, dict[str, jax.Array]]:
     """update_epochs × num_minibatches PPO steps on `batch` under one lax.scan.
 
     Env-steps are shuffled per epoch; a minibatch is S/num_minibatches env-steps with all
@@ -162,6 +162,9 @@ def ppo_update(key: jax.Array, train_state: TrainState, batch: Batch, ppo_cfg: P
     (> 0), it and all later steps of this update are skipped. Metrics are means over the
     steps taken (losses and KL measured before each step), plus the learning rates, the
     entropy coefficient, `minibatch_steps` taken and the batch's explained variance.
+    ``minibatch_sharding`` (a sharding of the leading axis, e.g. over jaxjam.sharding's "envs")
+    splits every minibatch over devices, so each device computes the gradient of its share
+    and XLA all-reduces it (without it the shuffled minibatch is gathered whole on every device).
     """
     num_steps = batch.advantages.shape[0]
     num_mb, epochs = ppo_cfg.num_minibatches, ppo_cfg.update_epochs
@@ -176,6 +179,8 @@ def ppo_update(key: jax.Array, train_state: TrainState, batch: Batch, ppo_cfg: P
     def step(carry, idx):
         actor_params, critic_params, actor_state, critic_state, stopped = carry
         mb = jax.tree.map(lambda x: x[idx], batch)
+        if minibatch_sharding is not None:
+            mb = jax.lax.with_sharding_constraint(mb, minibatch_sharding)
         (actor_loss, aux), actor_grads = jax.value_and_grad(_actor_loss, has_aux=True)(
             actor_params, train_state.actor, mb, ppo_cfg.clip_eps, entropy_coef)
         critic_loss, critic_grads = jax.value_and_grad(_critic_loss)(
