@@ -99,15 +99,22 @@ def _second_eigenvalue_eigh(lap):
     return jnp.linalg.eigvalsh(lap)[..., 1]
 
 
-def _second_eigenvalue_kernel(lap):
-    """The Pallas kernel compiled for CUDA; through the Pallas interpreter elsewhere (tests)."""
-    return jax.lax.platform_dependent(
-        lap, cuda=fiedler_kernel.second_eigenvalue,
-        default=lambda x: fiedler_kernel.second_eigenvalue(x, interpret=True))
+def _anywhere(kernel_fn):
+    """`kernel_fn` compiled for CUDA, through the Pallas interpreter elsewhere (tests)."""
+    return lambda lap: jax.lax.platform_dependent(
+        lap, cuda=kernel_fn, default=lambda x: kernel_fn(x, interpret=True))
 
 
 _SOLVERS = {"eigh": _second_eigenvalue_eigh, "bisection": _second_eigenvalue_bisection,
-            "kernel": _second_eigenvalue_kernel}
+            "kernel": _anywhere(fiedler_kernel.second_eigenvalue)}
+
+
+def _flat_laplacians(adjacency, dtype, solver: str):
+    """Validated solver name, and the Laplacians of `[..., N, N]` adjacency as `[B, N, N]`."""
+    if solver not in (*_SOLVERS, "auto"):
+        raise ValueError(f"solver must be one of auto, {', '.join(_SOLVERS)}; got {solver!r}")
+    n = adjacency.shape[-1]
+    return laplacian(adjacency, dtype).reshape((-1, n, n))
 
 
 def lambda2(adjacency, dtype=jnp.float32, solver: str = "auto"):
@@ -116,35 +123,24 @@ def lambda2(adjacency, dtype=jnp.float32, solver: str = "auto"):
     ``solver``: ``"eigh"`` (`eigvalsh`: LAPACK / cuSOLVER), ``"bisection"``
     (tridiagonalisation + bisection for the second eigenvalue alone), ``"kernel"`` (the fused
     Pallas GPU kernel of `jaxjam.physics.fiedler_kernel`, float32; interpreted, hence slow,
-    off CUDA) or ``"auto"``:
-    chosen per backend when the program is compiled (`lax.platform_dependent`) — bisection
-    on CPU (2× faster than eigvalsh at N=10, 4× at N=100 there), the kernel on CUDA for
-    float32 (cuSOLVER's batched Jacobi is the faster one only for N ≤ 32 is measured in
+    off CUDA) or ``"auto"``, chosen per backend when the program is compiled
+    (`lax.platform_dependent`): bisection on CPU (2× faster than eigvalsh at N=10, 4× at
+    N=100 there), the kernel on CUDA for float32 (1.2-8.7× faster than cuSOLVER at N = 10-100,
     benchmarks/lambda2_solvers.py), eigvalsh elsewhere. Exactly 0 for disconnected graphs.
     """
-    if solver not in (*_SOLVERS, "auto"):
-        raise ValueError(f"solver must be one of auto, {', '.join(_SOLVERS)}; got {solver!r}")
-    lap = laplacian(adjacency, dtype)
-    n = lap.shape[-1]
-    flat = lap.reshape((-1, n, n))
+    flat = _flat_laplacians(adjacency, dtype, solver)
     if solver == "auto":
         gpu = fiedler_kernel.second_eigenvalue if jnp.dtype(dtype) == jnp.float32 else _second_eigenvalue_eigh
         second = jax.lax.platform_dependent(flat, cpu=_second_eigenvalue_bisection, cuda=gpu,
                                             default=_second_eigenvalue_eigh)
     else:
         second = _SOLVERS[solver](flat)
-    return _snap(second.reshape(lap.shape[:-2]), n)
+    return _snap(second.reshape(adjacency.shape[:-2]), adjacency.shape[-1])
 
 
 def _pair_eigh(lap):
     w, v = jnp.linalg.eigh(lap)
     return w[..., 1], v[..., :, 1]
-
-
-def _pair_kernel(lap):
-    return jax.lax.platform_dependent(
-        lap, cuda=fiedler_kernel.laplacian_fiedler_pair,
-        default=lambda x: fiedler_kernel.laplacian_fiedler_pair(x, interpret=True))
 
 
 def lambda2_and_fiedler(adjacency, dtype=jnp.float32, solver: str = "auto"):
@@ -153,19 +149,15 @@ def lambda2_and_fiedler(adjacency, dtype=jnp.float32, solver: str = "auto"):
     ``solver`` as in `lambda2`: ``"kernel"`` (and ``"auto"`` on CUDA for float32) uses the fused
     Pallas kernel (inverse iteration on the tridiagonal form); everything else `eigh`.
     """
-    if solver not in (*_SOLVERS, "auto"):
-        raise ValueError(f"solver must be one of auto, {', '.join(_SOLVERS)}; got {solver!r}")
-    lap = laplacian(adjacency, dtype)
-    n = lap.shape[-1]
-    flat = lap.reshape((-1, n, n))
+    flat = _flat_laplacians(adjacency, dtype, solver)
     if solver == "kernel":
-        l2, vec = _pair_kernel(flat)
+        l2, vec = _anywhere(fiedler_kernel.laplacian_fiedler_pair)(flat)
     elif solver == "auto" and jnp.dtype(dtype) == jnp.float32:
         l2, vec = jax.lax.platform_dependent(flat, cuda=fiedler_kernel.laplacian_fiedler_pair,
                                              default=_pair_eigh)
     else:
         l2, vec = _pair_eigh(flat)
-    return _snap(l2.reshape(lap.shape[:-2]), n), vec.reshape(lap.shape[:-1])
+    return _snap(l2.reshape(adjacency.shape[:-2]), adjacency.shape[-1]), vec.reshape(adjacency.shape[:-1])
 
 
 def connected_components(adjacency):
