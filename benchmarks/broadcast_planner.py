@@ -3,6 +3,7 @@
     PYTHONPATH=. python benchmarks/broadcast_planner.py --quick     # CPU, about a minute
     PYTHONPATH=. python benchmarks/broadcast_planner.py             # CPU, full exact/baseline cases
     PYTHONPATH=. python benchmarks/broadcast_planner.py --gpu       # large bounded + scalarised cases
+    PYTHONPATH=. python benchmarks/broadcast_planner.py --ccs       # CCS, 5 agents, horizon 100 (~6 min)
 
 Exact cases run t = 0, 1, ... until a solve exceeds ``--limit`` seconds or t_max is done; the
 baseline (straightforward Python port) gets the same per-solve limit and is reported as
@@ -12,6 +13,7 @@ baseline (straightforward Python port) gets the same per-solve limit and is repo
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import time
 
 import jax
@@ -27,6 +29,10 @@ from jaxjam.broadcast.scalarised import (convex_coverage_set, evaluate_policy, s
 REPORT_CASES = [((0.1, 0.2), 4), ((0.1, 0.3), 4), ((0.2, 0.6), 4), ((0.2, 0.8), 4), ((0.4, 0.7), 4),
                 ((0.5, 0.5), 4), ((0.5, 0.5, 0.5), 3)]
 P5 = (0.1, 0.2, 0.3, 0.4, 0.5)
+P_RANDOM = tuple(np.round(np.random.default_rng(0).uniform(0.05, 0.95, 5), 2).tolist())  # (.62,.29,.09,.06,.78)
+CCS_TARGET = [((0.5,) * 5, 1e-9), ((0.1, 0.3, 0.5, 0.7, 0.9), 1e-9), (P_RANDOM, 1e-9), (P5, 1e-9),
+              ((0.1, 0.3, 0.5, 0.7, 0.9), 1e-2), ((0.1, 0.3, 0.5, 0.7, 0.9), 1e-3),
+              (P_RANDOM, 1e-2), (P_RANDOM, 3e-3), (P_RANDOM, 1e-3), (P5, 1e-2), (P5, 1e-3)]
 
 
 def row(case, method, t, sizes, seconds, note=""):
@@ -74,6 +80,44 @@ def ccs_cases(cases):
         row(p, "CCS (OLS, exact)", horizon, f"CCS={len(vecs)}", f"{dt:.2f}")
 
 
+def _ccs_worker(p, horizon, tol, queue, progress):
+    """Cold call (fresh process: includes jit compilation) then warm call; sends the stats."""
+    t0 = time.perf_counter()
+    vecs, _, info = convex_coverage_set(p, horizon, tol=tol, return_info=True, verbose=progress.put)
+    cold = time.perf_counter() - t0
+    (_, _, info), warm = timed(convex_coverage_set, p, horizon, tol=tol, return_info=True)
+    queue.put((len(vecs), cold, warm, info))
+
+
+def ccs_target(cases, horizon=100, limit=60.0):
+    """CCS time for 5 agents; each case in a fresh process, cut off after ``limit`` seconds."""
+    print("| p | tol | CCS vectors | OLS rounds | final corners | scalar DP solves | vector DP solves "
+          "| s, cold (incl. compile) | s, warm | max gain left |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    ctx = mp.get_context("spawn")
+    for p, tol in cases:
+        queue, progress = ctx.Queue(), ctx.Queue()
+        proc = ctx.Process(target=_ccs_worker, args=(p, horizon, tol, queue, progress))
+        proc.start()
+        try:
+            k, cold, warm, info = queue.get(timeout=limit)
+        except Exception:  # queue.Empty: cut off
+            proc.terminate()
+            proc.join()
+            last = "no round finished"
+            while True:
+                try:
+                    last = progress.get(timeout=0.5)
+                except Exception:  # queue.Empty
+                    break
+            print(f"| {p} | {tol:g} | – | – | – | – | – | > {limit:g}, not finished (last: {last}) | – | – |",
+                  flush=True)
+            continue
+        proc.join()
+        print(f"| {p} | {tol:g} | {k:,} | {info['rounds']} | {info['corners'][-1]:,} | {info['scalar_solves']:,} "
+              f"| {info['vector_solves']:,} | {cold:.2f} | {warm:.2f} | {info['max_gain']:.1e} |", flush=True)
+
+
 def bounded_accuracy(cases, dtype=np.float64):
     for p, horizon, capacity in cases:
         sol = solve_pareto(p, horizon)
@@ -114,8 +158,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="CPU-minute subset")
     ap.add_argument("--gpu", action="store_true", help="large bounded / scalarised cases only")
+    ap.add_argument("--ccs", action="store_true", help="CCS table for 5 agents, horizon 100 only")
+    ap.add_argument("--ccs-limit", type=float, default=60.0, help="per-case limit of the CCS table (s)")
     ap.add_argument("--limit", type=float, default=60.0, help="per-solve time limit in seconds")
     args = ap.parse_args()
+    if args.ccs:
+        ccs_target(CCS_TARGET, limit=args.ccs_limit)
+        return
     print("| case p | method | t | set sizes | seconds | note |")
     print("|---|---|---|---|---|---|")
     if args.gpu:
@@ -132,6 +181,7 @@ def main():
         return
     exact_cases(REPORT_CASES, args.limit, True, True)
     ccs_cases([((0.5,) * 5, 100), ((0.1, 0.3), 100), ((0.2, 0.8), 100), ((0.1, 0.2, 0.3), 10)])
+    ccs_target(CCS_TARGET, limit=args.ccs_limit)
     bounded_accuracy([((0.1, 0.3), 3, 32), ((0.1, 0.3), 3, 256), ((0.4, 0.7), 4, 256), ((0.5, 0.5, 0.5), 2, 64)])
     bounded_speed(P5, 5, 64)
     scalarised_speed(P5, 100, 10_000)

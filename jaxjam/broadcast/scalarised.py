@@ -1,5 +1,6 @@
 """Scalarised planning for any priorities: batched weighted DP (jit + vmap), exact policy
-evaluation, the convex coverage set by Optimistic Linear Support, and weight switching.
+evaluation and weight switching; the convex coverage set (``convex_coverage_set``, Optimistic
+Linear Support) lives in ``jaxjam.broadcast.ccs`` and is re-exported here.
 
 Model conventions are those of ``jaxjam.broadcast.model``; action index j = 0 is idle and
 j >= 1 means agent j-1 sends (bitmask ``1 << (j-1)``).
@@ -12,8 +13,8 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
-from scipy.spatial import HalfspaceIntersection
 
+from jaxjam.broadcast.ccs import convex_coverage_set  # noqa: F401  (re-exported)
 from jaxjam.broadcast.model import action_table, transition_matrix, validate
 
 
@@ -130,65 +131,3 @@ def simulate_policy(key, p, policy, s0: int = 0, n_episodes: int = 10_000) -> np
     _, least = action_table(len(p))
     return np.asarray(_simulate(key, jnp.asarray(p, jnp.float32), jnp.asarray(policy, jnp.int32),
                                 jnp.asarray(least, jnp.int32), jnp.int32(s0), n_episodes))
-
-
-def _corner_weights(vs: np.ndarray) -> np.ndarray:
-    """Vertices [m, n] of the upper envelope max_v w·v over the weight simplex (OLS corner weights)."""
-    k, n = vs.shape
-    if n == 1:
-        return np.ones((1, 1))
-    # variables z = (w_1..w_{n-1}, y); w_n = 1 - sum; halfspaces A z + b <= 0
-    top = np.abs(vs).max() * n + 2.0
-    rows = [np.concatenate([vs[:, :-1] - vs[:, -1:], -np.ones((k, 1)), vs[:, -1:]], axis=1)]
-    eye = np.eye(n - 1)
-    rows.append(np.concatenate([-eye, np.zeros((n - 1, 1)), np.zeros((n - 1, 1))], axis=1))
-    rows.append(np.concatenate([np.ones((1, n - 1)), [[0.0]], [[-1.0]]], axis=1))
-    rows.append(np.concatenate([np.zeros((1, n - 1)), [[1.0]], [[-top]]], axis=1))
-    w0 = np.full(n, 1.0 / n)
-    interior = np.concatenate([w0[:-1], [(vs @ w0).max() + 1.0]])
-    pts = HalfspaceIntersection(np.concatenate(rows), interior).intersections
-    pts = pts[pts[:, -1] < top - 0.5]
-    w = np.concatenate([pts[:, :-1], 1.0 - pts[:, :-1].sum(axis=1, keepdims=True)], axis=1)
-    w = np.clip(w, 0.0, None)
-    return np.unique(np.round(w / w.sum(axis=1, keepdims=True), 12), axis=0)
-
-
-def convex_coverage_set(p, horizon: int, s: int = 0, tol: float = 1e-9, max_iter: int = 100):
-    """Exact convex coverage set of V(horizon, s) by (batched) Optimistic Linear Support.
-
-    Returns (vectors [k, n], weights [k, n]): each vector is the value vector of a policy that
-    is optimal for its weight; every w in the simplex has an optimum among the vectors (checked
-    at all corner weights of the envelope, to ``tol``). The single-objective solver is the
-    float64 scalarised DP, called once per OLS round on all open corner weights at once.
-    """
-    p = validate(p, horizon)
-    n = len(p)
-    if not 0 <= s < 2**n:
-        raise ValueError(f"s must lie in [0, {2**n - 1}], got {s}")
-
-    def solve(ws):
-        m = len(ws)
-        pad = 1 << max(0, int(np.ceil(np.log2(m))))  # bucket batch sizes to limit recompiles
-        wp = np.concatenate([ws, np.repeat(ws[:1], pad - m, axis=0)])
-        return scalarised_dp(p, wp, horizon, np.float64)[1][:m, s]
-
-    ws = np.concatenate([np.eye(n), np.full((1, n), 1.0 / n)])
-    vecs, wts = [], []
-    for v, w in zip(solve(ws), ws):
-        if not any(np.allclose(v, u, atol=tol) for u in vecs):
-            vecs.append(v), wts.append(w)
-    for _ in range(max_iter):
-        vs = np.array(vecs)
-        corners = _corner_weights(vs)
-        found = solve(corners)
-        gain = np.einsum("mn,mn->m", corners, found) - (corners @ vs.T).max(axis=1)
-        new = 0
-        for i in np.argsort(-gain):
-            if gain[i] <= tol:
-                break
-            if not any(np.allclose(found[i], u, atol=tol) for u in vecs):
-                vecs.append(found[i]), wts.append(corners[i])
-                new += 1
-        if not new:
-            return np.array(vecs), np.array(wts)
-    raise RuntimeError(f"OLS did not converge in max_iter={max_iter} rounds")

@@ -1,0 +1,411 @@
+"""Convex coverage set (CCS) of the multi-objective broadcast-channel planning problem.
+
+Batched Optimistic Linear Support (OLS). The CCS is kept as the upper envelope
+``max_v w·v`` over the weight simplex; its vertices ("corners", from scipy/qhull
+``HalfspaceIntersection``) are where the optimal scalarised value can exceed the envelope.
+Each round
+
+* solves the scalarised problem (scalar value only) at every corner not checked before: only
+  corners incident to a vector added in the previous round are new;
+* computes optimal value vectors at the open corners (gain > ``tol``) and keeps a greedy subset
+  that leaves every open corner within ``tol`` (corners by decreasing gain);
+* updates the corners locally: only the region where a new vector beats the envelope changes,
+  so only the new vectors and the old vectors at the corners in that region go through qhull;
+* drops vectors at no corner (they never exceed the envelope of the others).
+
+It stops when no corner is open: the optimal scalarised value is convex in w and the envelope is
+linear between corners, so the envelope is then within ``tol`` of the optimum for every weight.
+
+The scalarised solvers are float64 DPs specialised to the broadcast model: the states are an
+n-dimensional 2 x ... x 2 array with the weight batch last, so the expectation over independent
+arrivals is n axis-wise mixes instead of a dense 2^n x 2^n product; the check pass carries only
+the scalar value per state and weight; the vector pass records the lexicographic (w·v, then
+total) decisions backwards and sums the expected sends forwards from the start state. Batches
+run in fixed-size chunks (one compiled shape) on a small thread pool.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy.spatial import HalfspaceIntersection, QhullError
+
+from jaxjam.broadcast.model import validate
+
+CHUNK_SCALAR, CHUNK_VECTOR = 512, 256  # weights per DP call (cache-sized; one compiled shape)
+TIE_TOL = 1e-11  # near-ties in w·Q go to the larger total; the policy loses <= (horizon+1)·TIE_TOL
+QHULL_OPTIONS = ("Qx Q12", "Qx Q12 Q14", "QbB Qx Q12", "QJ")  # tried in order (precision errors)
+
+
+def _half(x, a: int, bit: int):
+    """The bit-``bit`` half of axis ``a`` of x."""
+    return jax.lax.index_in_dim(x, bit, a)
+
+
+def _with_bit(x, a: int, new1):
+    """Replace the bit-1 half of axis ``a`` of x by new1."""
+    return jnp.concatenate([_half(x, a, 0), new1], axis=a)
+
+
+def _mix(x, p):
+    """Expectation over arrivals: x [2,..,2, B] (a value of the next state; axis n-1-i is agent i's
+    bit) -> [2,..,2, B] as a function of the post-send state ``least``."""
+    n = p.shape[0]
+    for i in range(n):
+        a = n - 1 - i
+        x0, x1 = _half(x, a, 0), _half(x, a, 1)
+        x = jnp.concatenate([x0 + p[i] * (x1 - x0), x1], axis=a)
+    return x
+
+
+def _best(c, w):
+    """max over legal actions of w·Q: c [2,..,2, B] (value of the post-send state), w [B, n]."""
+    best = c  # idle
+    for i in range(w.shape[1]):  # agent i sends (states with bit i): w_i + c[s without bit i]
+        a = c.ndim - 2 - i
+        best = _with_bit(best, a, jnp.maximum(_half(best, a, 1), _half(c, a, 0) + w[:, i]))
+    return best
+
+
+@jax.jit
+def _scalar_dp(p, w, horizon):
+    """Optimal scalarised values: p [n], w [B, n], horizon (traced) -> u [2^n, B] = max over
+    policies of w·V(horizon, s)."""
+    n, B = p.shape[0], w.shape[0]
+    u = jax.lax.fori_loop(0, horizon + 1, lambda _, u: _best(_mix(u, p), w), jnp.zeros((2,) * n + (B,), w.dtype))
+    return u.reshape(2**n, B)
+
+
+@partial(jax.jit, static_argnames=("max_len",))
+def _vector_dp(p, w, horizon, tie_tol, s, max_len: int):
+    """Lexicographic (w·v, then total) DP: p [n], w [B, n], start state s, horizon (traced,
+    < max_len) -> value vectors [B, n].
+
+    Decisions as in ``scalarised_dp``: among actions within ``tie_tol`` of the best w·Q, the
+    largest total throughput (then the lowest action index: idle, agent 0, agent 1, ...). A
+    backward pass over (w·v, total) records the decisions [horizon+1, 2,..,2, B]; a forward pass
+    over the state distribution from ``s`` sums the expected sends per agent.
+    """
+    n, B = p.shape[0], w.shape[0]
+    shape = (2,) * n + (B,)
+
+    def back(t, carry):
+        u, tot, js = carry
+        cu, ct = _mix(u, p), _mix(tot, p)
+        lim = _best(cu, w) - tie_tol
+        bu, bt, bj = cu, jnp.where(cu >= lim, ct, -jnp.inf), jnp.zeros(shape, jnp.int8)
+        for i in range(n):  # in action order, keep the first largest total among the near-best
+            a = n - 1 - i
+            qu, qt = _half(cu, a, 0) + w[:, i], _half(ct, a, 0) + 1.0
+            better = (qu >= _half(lim, a, 1)) & (qt > _half(bt, a, 1))
+            bu = _with_bit(bu, a, jnp.where(better, qu, _half(bu, a, 1)))
+            bt = _with_bit(bt, a, jnp.where(better, qt, _half(bt, a, 1)))
+            bj = _with_bit(bj, a, jnp.where(better, jnp.int8(i + 1), _half(bj, a, 1)))
+        return bu, bt, js.at[t].set(bj)
+
+    zeros = jnp.zeros(shape, w.dtype)
+    js = jnp.zeros((max_len,) + shape, jnp.int8)  # js[t]: decisions with t remaining steps
+    _, _, js = jax.lax.fori_loop(0, horizon + 1, back, (zeros, zeros, js))
+
+    def forward(k, carry):  # d [2,..,2, B]: distribution over states before the send
+        d, total = carry
+        j = js[horizon - k]
+        post, sends = d, []
+        for i in range(n):  # the sender's bit is cleared: its mass moves from bit 1 to bit 0
+            a = n - 1 - i
+            moved = jnp.where(_half(j, a, 1) == i + 1, _half(d, a, 1), 0.0)
+            sends.append(moved.reshape(-1, B).sum(0))
+            post = jnp.concatenate([_half(post, a, 0) + moved, _half(post, a, 1) - moved], axis=a)
+        for i in range(n):  # arrivals into empty buffers
+            a = n - 1 - i
+            m0, m1 = _half(post, a, 0), _half(post, a, 1)
+            post = jnp.concatenate([(1 - p[i]) * m0, m1 + p[i] * m0], axis=a)
+        return post, total + jnp.stack(sends, axis=1)
+
+    d0 = jnp.zeros((2**n, B), w.dtype).at[s].set(1.0).reshape(shape)
+    return jax.lax.fori_loop(0, horizon + 1, forward, (d0, jnp.zeros((B, n), w.dtype)))[1]
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _run_batched(fn, w: np.ndarray, chunk: int) -> np.ndarray:
+    """Concatenated fn(w_chunk) [m, ..] over chunks of ``chunk`` weights (the last one padded, so
+    one shape is compiled); chunks run on a small thread pool (XLA CPU runs one small computation
+    per thread, so this uses the cores)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1)))
+
+    def one(i):
+        wc = w[i:i + chunk]
+        m = len(wc)
+        with jax.enable_x64(True):
+            return np.asarray(fn(jnp.asarray(np.concatenate([wc, np.repeat(wc[:1], chunk - m, axis=0)]))))[:m]
+
+    return np.concatenate(list(_POOL.map(one, range(0, len(w), chunk))))
+
+
+def _check(p, weights, horizon: int, s: int) -> tuple[np.ndarray, np.ndarray]:
+    p = validate(p, horizon)
+    n = len(p)
+    if not 0 <= s < 2**n:
+        raise ValueError(f"s must lie in [0, {2**n - 1}], got {s}")
+    w = np.asarray(weights, np.float64)
+    if w.ndim != 2 or w.shape[1] != n:
+        raise ValueError(f"weights must have shape [batch, n={n}], got {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("weights must be finite and >= 0")
+    return p, w
+
+
+def scalar_values(p, weights, horizon: int, s: int = 0) -> np.ndarray:
+    """Optimal scalarised values [B] = max over policies of w·V(horizon, s) (float64), weights [B, n]."""
+    p, w = _check(p, weights, horizon, s)
+    if not len(w):
+        return np.zeros(0)
+    with jax.enable_x64(True):
+        pj = jnp.asarray(p)
+        h = jnp.asarray(int(horizon), jnp.int32)
+    return _run_batched(lambda wc: _scalar_dp(pj, wc, h)[s], w, CHUNK_SCALAR)
+
+
+def value_vectors(p, weights, horizon: int, s: int = 0, tie_tol: float = TIE_TOL) -> np.ndarray:
+    """Value vectors [B, n] at (horizon, s) of scalarised-optimal policies for weights [B, n]
+    (float64; near-ties in w·Q within ``tie_tol`` go to the largest total throughput)."""
+    p, w = _check(p, weights, horizon, s)
+    if not len(w):
+        return np.zeros((0, len(p)))
+    with jax.enable_x64(True):
+        pj, tt, h = jnp.asarray(p), jnp.asarray(tie_tol, jnp.float64), jnp.asarray(int(horizon), jnp.int32)
+    max_len = max(16, 1 << int(horizon).bit_length())  # decision buffer: one compile per power of 2
+    return _run_batched(lambda wc: _vector_dp(pj, wc, h, tt, s, max_len), w, CHUNK_VECTOR)
+
+
+def corner_weights(vs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Vertices of the upper envelope max_v w·v over the weight simplex.
+
+    vs [k, n] -> (corners [m, n] (rows sum to 1), incidences ci [l], vi [l] (vector vi[j] is one
+    of the vectors whose hyperplanes meet at corner ci[j]; ci sorted, every corner listed), qhull
+    options used). Vectors at no corner never exceed the envelope of the others. qhull is retried
+    with the options in ``QHULL_OPTIONS`` on precision errors ("QJ", joggled input, is the last).
+    """
+    k, n = vs.shape
+    # Subtracting a common vector changes every w·v by the same linear function of w (same
+    # corners). Variables z = (w_1..w_{n-1}, y), w_n = 1 - sum; halfspaces A z + b <= 0.
+    x = vs - vs.mean(axis=0)
+    top = np.abs(x).max() * n + 2.0
+    hs_rows = np.concatenate([
+        np.concatenate([x[:, :-1] - x[:, -1:], -np.ones((k, 1)), x[:, -1:]], axis=1),  # y >= w·x_j
+        np.concatenate([-np.eye(n - 1), np.zeros((n - 1, 2))], axis=1),  # w_i >= 0
+        np.concatenate([np.ones((1, n - 1)), [[0.0, -1.0]]], axis=1),  # w_n >= 0
+        np.concatenate([np.zeros((1, n - 1)), [[1.0, -top]]], axis=1)])  # y <= top (bounded)
+    w0 = np.full(n, 1.0 / n)
+    interior = np.concatenate([w0[:-1], [(x @ w0).max() + 1.0]])
+    for opts in QHULL_OPTIONS:
+        try:
+            hs = HalfspaceIntersection(hs_rows, interior, qhull_options=opts)
+            break
+        except QhullError:
+            if opts == QHULL_OPTIONS[-1]:
+                raise
+    pts = hs.intersections
+    lens = np.fromiter(map(len, hs.dual_facets), np.int64, len(pts))
+    vi = np.fromiter((j for f in hs.dual_facets for j in f), np.int64, lens.sum())
+    ci = np.repeat(np.arange(len(pts)), lens)
+    inc = vi < k  # drop the simplex sides and the top
+    ci, vi = ci[inc], vi[inc]
+    w = np.clip(np.concatenate([pts[:, :-1], 1.0 - pts[:, :-1].sum(axis=1, keepdims=True)], axis=1), 0.0, None)
+    w /= w.sum(axis=1, keepdims=True)
+    ok = pts[:, -1] < top - 0.5
+    ok[np.setdiff1d(np.arange(len(pts)), ci)] = False
+    _, first = np.unique(np.round(w, 12), axis=0, return_index=True)
+    ok &= np.isin(np.arange(len(pts)), first)
+    new_id = np.cumsum(ok) - 1
+    inc = ok[ci]
+    return w[ok], new_id[ci[inc]], vi[inc], opts
+
+
+def _envelope(corners: np.ndarray, ci: np.ndarray, vi: np.ndarray, vs: np.ndarray) -> np.ndarray:
+    """[m] max over the vectors meeting at each corner of w·v (<= the envelope max_v w·v)."""
+    vals = np.einsum("ln,ln->l", corners[ci], vs[vi])
+    return np.maximum.reduceat(vals, np.searchsorted(ci, np.arange(len(corners))))
+
+
+def _grid_unique(v: np.ndarray, cell: float) -> np.ndarray:
+    """Indices [j] of one row per occupied cell of a grid of side ``cell`` (rows within a cell
+    differ by < cell in every coordinate)."""
+    _, idx = np.unique(np.floor(v / cell).astype(np.int64), axis=0, return_index=True)
+    return np.sort(idx)
+
+
+def _greedy_cover(w, v, best, env, tol: float, block: int = 512) -> np.ndarray:
+    """Indices of a subset of the new vectors v [m, n] (optimal at corners w [m, n], optimum best
+    [m], envelope env [m]) leaving every corner within ``tol``: corners by decreasing gain, a
+    corner's vector is taken when the vectors taken so far leave it open by > tol (and it lifts
+    its corner by > tol/2); blocks of ``block`` corners share one matrix product."""
+    order = np.argsort(env - best)
+    w, v, best, cover = w[order], v[order], best[order], env[order].copy()
+    own = np.einsum("mn,mn->m", w, v)
+    taken = []
+    for b0 in range(0, len(w), block):
+        b1 = min(b0 + block, len(w))
+        g = w[b0:b1] @ v[b0:b1].T  # g[i, j] = w_i · v_j
+        c = cover[b0:b1].copy()
+        sel = []
+        for i in range(b1 - b0):
+            if best[b0 + i] - c[i] > tol and own[b0 + i] - c[i] > tol / 2:
+                sel.append(i)
+                np.maximum(c, g[:, i], out=c)
+        if sel and b1 < len(w):
+            np.maximum(cover[b1:], _max_dot(w[b1:], v[b0:b1][sel]), out=cover[b1:])
+        taken += [b0 + i for i in sel]
+    return np.sort(order[taken])
+
+
+@jax.jit
+def _max_dot_xla(a, b):
+    return (a @ b.T).max(axis=1)
+
+
+def _max_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """[m] max_j a[i]·b[j] for a [m, n], b [k, n] (float64, XLA; rows of b padded to a power of
+    two, a in power-of-two chunks of bounded size, so few shapes are compiled)."""
+    if not len(a):
+        return np.zeros(0)
+    kp = max(64, 1 << (len(b) - 1).bit_length())
+    chunk = max(256, (1 << 24) // kp)
+    out = []
+    with jax.enable_x64(True):
+        bj = jnp.asarray(np.concatenate([b, np.repeat(b[:1], kp - len(b), axis=0)]))
+        for i in range(0, len(a), chunk):
+            x = a[i:i + chunk]
+            pad = np.zeros((max(256, 1 << (len(x) - 1).bit_length()) - len(x), a.shape[1]))
+            out.append(np.asarray(_max_dot_xla(jnp.asarray(np.concatenate([x, pad])), bj))[:len(x)])
+    return np.concatenate(out)
+
+
+def _add_vectors(vs: np.ndarray, k_old: int, corners, ci, vi, local_max: float = 0.3):
+    """Envelope corners after appending vs[k_old:] to vs[:k_old] (whose corners, ci, vi are given).
+
+    Returns (corners, ci, vi, fresh [m] bool: corner incident to a new vector, qhull options).
+    Only the region R where a new vector beats the old envelope changes: its new corners
+    are the corners, in the closure of R, of the envelope of the new vectors and the old vectors
+    at the old corners in R (any old cell that meets R has a vertex in R). That smaller hull is
+    used when at most ``local_max`` of the old corners lie in R; otherwise everything is redone.
+    Corners not incident to a new vector are corners of the old envelope, already checked.
+    """
+    new = vs[k_old:]
+    scale = 1e-12 * max(1.0, np.abs(vs).max())
+    env = _envelope(corners, ci, vi, vs)
+    cut = _max_dot(corners, new) > env - scale
+    if cut.mean() > local_max:
+        c, ci, vi, opts = corner_weights(vs)
+        return c, ci, vi, np.isin(np.arange(len(c)), ci[vi >= k_old]), opts
+    local = np.concatenate([np.unique(vi[cut[ci]]), np.arange(k_old, len(vs))])
+    lc, lci, lvi, opts = corner_weights(vs[local])
+    lvi = local[lvi]
+    inside = _max_dot(lc, new) >= _max_dot(lc, vs[:k_old]) - scale  # closure of R
+    inc = inside[lci]
+    keep_old = ~cut
+    old_id = np.cumsum(keep_old) - 1
+    old_inc = keep_old[ci]
+    m_old = int(keep_old.sum())
+    c = np.concatenate([corners[keep_old], lc[inside]])
+    ci = np.concatenate([old_id[ci[old_inc]], m_old + (np.cumsum(inside) - 1)[lci[inc]]])
+    vi = np.concatenate([vi[old_inc], lvi[inc]])
+    order = np.argsort(ci, kind="stable")
+    ci, vi = ci[order], vi[order]
+    return c, ci, vi, np.isin(np.arange(len(c)), ci[vi >= k_old]), opts
+
+
+def convex_coverage_set(p, horizon: int, s: int = 0, tol: float = 1e-9, max_iter: int = 100,
+                        max_corners: int = 2_000_000, return_info: bool = False, verbose=False):
+    """Convex coverage set of V(horizon, s) by batched Optimistic Linear Support.
+
+    p [n], start state s. Returns (vectors [k, n], weights [k, n]): each vector is the value
+    vector of a policy optimal (to (horizon+1)·1e-11) for its weight, near-ties in w·v going to
+    the largest total throughput. Every w in the simplex has max_k w·vectors[k] >= max over
+    policies of w·V(horizon, s) - tol, checked at all corners of the final envelope (enough, as
+    the optimal scalarised value is convex in w and the envelope linear between corners).
+    Vectors at no corner of the envelope are dropped.
+
+    ``tol`` = 1e-9 is the exact CCS up to float64 rounding. For generic p with several agents the
+    exact CCS is huge (5 agents, horizon 100: tens of thousands of vectors or more, see
+    docs/broadcast-planner.md); a larger ``tol`` gives a certified ``tol``-approximate CCS with
+    far fewer vectors. RuntimeError when the envelope has more than ``max_corners`` corners.
+
+    With ``return_info`` a third value, a dict: rounds, corners / checked corners / added vectors
+    per round, scalar_solves, vector_solves, seconds per phase, qhull options used and max_gain
+    (the largest gain left at a corner checked in the last round; <= tol unless a near-tie
+    policy falls short). ``verbose``: print one line per round (or pass it to a callable).
+    """
+    p = validate(p, horizon)
+    n = len(p)
+    if not 0 <= s < 2**n:
+        raise ValueError(f"s must lie in [0, {2**n - 1}], got {s}")
+    if not tol > 0:
+        raise ValueError(f"tol must be > 0, got {tol}")
+    info = {"rounds": 0, "corners": [], "checked": [], "added": [], "vector_solves": 0,
+            "qhull_options": set(), "seconds": {"scalar_dp": 0.0, "vector_dp": 0.0, "corners": 0.0}}
+
+    def timed(key, fn, *a):
+        t0 = time.perf_counter()
+        out = fn(*a)
+        info["seconds"][key] += time.perf_counter() - t0
+        return out
+
+    def finish(vecs, wts):
+        info["qhull_options"] = sorted(info["qhull_options"])
+        info["scalar_solves"] = sum(info["checked"])
+        return (vecs, wts, info) if return_info else (vecs, wts)
+
+    t_start = time.perf_counter()
+    log = verbose if callable(verbose) else partial(print, flush=True)
+    wts = np.concatenate([np.eye(n), np.full((1, n), 1.0 / n)])
+    vecs = timed("vector_dp", value_vectors, p, wts, horizon, s)
+    info["vector_solves"] += len(wts)
+    keep = _grid_unique(vecs, tol / 2)
+    vecs, wts = vecs[keep], wts[keep]
+    if n == 1:
+        info["max_gain"] = 0.0
+        return finish(vecs[:1], wts[:1])
+    corners, ci, vi, opts = timed("corners", corner_weights, vecs)
+    fresh = np.ones(len(corners), bool)  # corners not checked in an earlier round
+    for _ in range(max_iter):
+        info["rounds"] += 1
+        info["qhull_options"].add(opts)
+        if len(corners) > max_corners:
+            raise RuntimeError(f"the envelope has {len(corners)} > max_corners={max_corners} corners "
+                               f"({len(vecs)} vectors); pass a larger tol for a certified approximation")
+        used = np.unique(vi)  # drop vectors at no corner
+        vecs, wts, vi = vecs[used], wts[used], np.searchsorted(used, vi)
+        info["corners"].append(len(corners))
+        info["checked"].append(int(fresh.sum()))
+        best = timed("scalar_dp", scalar_values, p, corners[fresh], horizon, s)
+        env = _envelope(corners, ci, vi, vecs)[fresh]
+        gain = best - env
+        info["max_gain"] = float(gain.max())
+        open_ = gain > tol
+        if verbose:
+            log(f"OLS round {info['rounds']}: {len(vecs)} vectors, {len(corners)} corners, {len(gain)} checked, "
+                f"{int(open_.sum())} open, max gain {gain.max():.3g}, {time.perf_counter() - t_start:.1f} s")
+        new_w = corners[fresh][open_]
+        new_v = timed("vector_dp", value_vectors, p, new_w, horizon, s)
+        info["vector_solves"] += len(new_w)
+        # vectors needed to bring every open corner within tol (a policy chosen with near-ties
+        # may fall short of the scalar optimum by (horizon+1)·TIE_TOL: such corners count closed)
+        keep = _greedy_cover(new_w, new_v, best[open_], env[open_], tol)
+        info["added"].append(len(keep))
+        if not len(keep):
+            return finish(vecs, wts)
+        k_old = len(vecs)
+        vecs, wts = np.concatenate([vecs, new_v[keep]]), np.concatenate([wts, new_w[keep]])
+        corners, ci, vi, fresh, opts = timed("corners", _add_vectors, vecs, k_old, corners, ci, vi)
+    raise RuntimeError(f"OLS did not converge in max_iter={max_iter} rounds")
