@@ -8,8 +8,9 @@
 Each update = a rollout of `rollout_steps` steps in `num_envs` parallel envs
 (`lax.scan` over `step_batch`) + GAE + `ppo_update`. No host round trip inside a
 chunk; between chunks the host prints progress, logs and checkpoints (cli.py).
-`jax.vmap(trainer.train)(keys)` trains several seeds in one program;
-`trainer.init_seeds` / `train_chunk_seeds` do the same chunk by chunk.
+`trainer.train_seeds(keys)` trains several seeds in one program (a vmap whose axis is
+named, so the env's reset stays a branch); `init_seeds` / `train_chunk_seeds` do the same
+chunk by chunk.
 `make_train(config, mesh=env_mesh(n))` jits the same programs with the env batch split over
 `n` devices and everything else replicated (data parallel, SPMD; see jaxjam/sharding.py).
 
@@ -154,7 +155,10 @@ def make_train(config: Config, mesh=None) -> Trainer:
                       log_prob=flat(traj.log_prob), advantages=flat(adv), returns=flat(ret),
                       values=flat(traj.value))
         key, k_upd = jax.random.split(key)
-        ts, m = ppo_update(k_upd, ts, batch, p, num_updates, minibatch_sharding)
+        # split minibatches over devices only without a seed vmap (that combination hung on
+        # 2 fake CPU devices, unresolved; seeds × devices keeps a replicated update)
+        ts, m = ppo_update(k_upd, ts, batch, p, num_updates,
+                           minibatch_sharding if axis_name is None else None)
         runner = Runner(ts, env_state, obs, log, key, runner.env_steps + steps_per_update)
         m.update(
             reward=traj.reward.mean(), lambda2_reduction=traj.reduction.mean(),

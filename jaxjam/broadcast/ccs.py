@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.spatial import HalfspaceIntersection, QhullError
 
-from jaxjam.broadcast.model import validate
+from jaxjam.broadcast.model import check_weights, validate
 
 CHUNK_SCALAR, CHUNK_VECTOR = 512, 256  # weights per DP call (cache-sized; one compiled shape)
 TIE_TOL = 1e-11  # near-ties in w·Q go to the larger total; the policy loses <= (horizon+1)·TIE_TOL
@@ -157,12 +157,7 @@ def _check(p, weights, horizon: int, s: int) -> tuple[np.ndarray, np.ndarray]:
     n = len(p)
     if not 0 <= s < 2**n:
         raise ValueError(f"s must lie in [0, {2**n - 1}], got {s}")
-    w = np.asarray(weights, np.float64)
-    if w.ndim != 2 or w.shape[1] != n:
-        raise ValueError(f"weights must have shape [batch, n={n}], got {w.shape}")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError("weights must be finite and >= 0")
-    return p, w
+    return p, check_weights(weights, n)
 
 
 def scalar_values(p, weights, horizon: int, s: int = 0) -> np.ndarray:

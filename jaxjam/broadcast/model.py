@@ -14,6 +14,16 @@ import numpy as np
 MAX_AGENTS = 10  # dense 2^n x 2^n transition matrices
 
 
+def check_weights(weights, n: int) -> np.ndarray:
+    """Weight vectors [batch, n] as float64; ValueError unless finite and >= 0."""
+    w = np.asarray(weights, np.float64)
+    if w.ndim != 2 or w.shape[1] != n:
+        raise ValueError(f"weights must have shape [batch, n={n}], got {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("weights must be finite and >= 0")
+    return w
+
+
 def validate(p, horizon: int | None = None, max_agents: int = MAX_AGENTS) -> np.ndarray:
     """Check ``p`` (1-D, values in [0, 1], 1 <= n <= max_agents) and ``horizon`` >= 0; return p as float64."""
     p = np.asarray(p, dtype=np.float64)

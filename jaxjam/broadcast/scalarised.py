@@ -15,16 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxjam.broadcast.ccs import convex_coverage_set  # noqa: F401  (re-exported)
-from jaxjam.broadcast.model import action_table, transition_matrix, validate
-
-
-def _check_weights(weights, n: int) -> np.ndarray:
-    w = np.asarray(weights, np.float64)
-    if w.ndim != 2 or w.shape[1] != n:
-        raise ValueError(f"weights must have shape [batch, n={n}], got {w.shape}")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError("weights must be finite and >= 0")
-    return w
+from jaxjam.broadcast.model import action_table, check_weights, transition_matrix, validate
 
 
 @partial(jax.jit, static_argnames=("horizon",))
@@ -63,7 +54,7 @@ def scalarised_dp(p, weights, horizon: int, dtype=np.float32, tie_tol: float | N
     relative.
     """
     p = validate(p, horizon)
-    w = _check_weights(weights, len(p))
+    w = check_weights(weights, len(p))
     legal, least = action_table(len(p))
     dtype = np.dtype(dtype)
     tol = (1e-9 if dtype == np.float64 else 1e-5) if tie_tol is None else tie_tol
