@@ -1,4 +1,4 @@
-"""Training wall time, compilation included: the whole run as ONE compiled program.
+"""Training wall time, compilation included: the whole run as ONE training chunk.
 
 Cases (issue targets on the H100):
 * default M=4 N=10, 200K env steps, one seed            (≤ 15 s)
@@ -12,26 +12,33 @@ Cases (issue targets on the H100):
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
-import jax
+from jaxjam.xla_flags import apply_default_xla_flags
+
+apply_default_xla_flags()  # as the CLI does; JAXJAM_XLA_DEFAULTS=off measures without
+
+import jax  # noqa: E402
 
 from _timing import header
 from jaxjam.config import override, preset
-from jaxjam.train import make_train
+from jaxjam.train import compile_programs, make_train
 
 
 def timed_run(cfg, seeds: int = 1):
-    """(compile_s, run_s, total wall s incl. compile, env steps (all seeds), final λ₂ reduction)."""
+    """(compile_s, run_s, total wall s incl. compile, env steps (all seeds), final λ₂ reduction).
+
+    As `jaxjam train` does it with the whole run as one chunk: the init and training
+    programs compile at once (`compile_programs`), then init runs and the chunk runs all updates.
+    """
     t0 = time.perf_counter()
+    cfg = override(cfg, {"run.updates_per_chunk": 1 << 20})  # one chunk = the whole run
     tr = make_train(cfg)
-    if seeds == 1:
-        fn, arg = tr.train, jax.random.PRNGKey(cfg.run.seed)
-    else:
-        fn, arg = tr.train_seeds, jax.random.split(jax.random.PRNGKey(cfg.run.seed), seeds)
-    compiled = fn.lower(arg).compile()
+    key = jax.random.PRNGKey(cfg.run.seed)
+    init, chunk = compile_programs(tr, key, seeds)
     t1 = time.perf_counter()
-    _, metrics = jax.block_until_ready(compiled(arg))
+    _, metrics = jax.block_until_ready(chunk(init(jax.random.split(key, seeds) if seeds > 1 else key)))
     t2 = time.perf_counter()
     steps = tr.num_updates * tr.steps_per_update * seeds
     red = float(metrics["episode_mean_reduction"][..., -1].mean())
@@ -42,6 +49,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="CPU-sized budgets")
     ap.add_argument("--cases", default="default,seeds,large")
+    ap.add_argument("--set", nargs="*", default=[], metavar="SECTION.FIELD=VALUE",
+                    help="config overrides applied to every case, e.g. physics.eigensolver=eigh")
     ap.add_argument("--cache-dir", default=None,
                     help="persistent XLA compilation cache; run twice to time a warm cache")
     args = ap.parse_args()
@@ -59,6 +68,10 @@ def main():
                                          "ppo.rollout_steps": 64, "ppo.num_minibatches": 8})
         lg = preset("large")
         seeds = 16
+    sets = dict(item.split("=", 1) for item in args.set)
+    d, lg = override(d, sets), override(lg, sets)
+    flags = os.environ.get("XLA_FLAGS", "") or "none"
+    print(f"XLA_FLAGS: {flags}")
     cache = f"persistent cache {args.cache_dir}" if args.cache_dir else "no persistent cache"
     print(header(f"Training wall time (compilation included, one compiled program; {cache})"))
     print("| case | M | N | env steps | compile s | run s | total wall s | env steps/s (run) | final episode λ₂ red. % |")

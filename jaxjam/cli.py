@@ -19,6 +19,7 @@ import time
 import jax
 import numpy as np
 
+from jaxjam.xla_flags import apply_default_xla_flags
 from jaxjam.config import PRESETS, Config, load_yaml, override, preset, to_dict
 
 # flag -> config field; every flag is optional and overrides preset/YAML
@@ -109,7 +110,7 @@ def train_and_evaluate(cfg: Config, resume: bool = False) -> dict:
     """
     from jaxjam.checkpoint import CheckpointStore
     from jaxjam.sharding import env_mesh, shard_runner
-    from jaxjam.train import make_train
+    from jaxjam.train import compile_programs, make_train
 
     r = cfg.run
     os.makedirs(r.out, exist_ok=True)
@@ -119,8 +120,8 @@ def train_and_evaluate(cfg: Config, resume: bool = False) -> dict:
     trainer = make_train(cfg, mesh=mesh)
     seeds = r.num_seeds
     key = jax.random.PRNGKey(r.seed)
-    runner = trainer.init_seeds(jax.random.split(key, seeds)) if seeds > 1 else trainer.init(key)
-    chunk_fn = trainer.train_chunk_seeds if seeds > 1 else trainer.train_chunk
+    init_fn, chunk_fn = compile_programs(trainer, key, seeds)  # both compile at once
+    runner = init_fn(jax.random.split(key, seeds) if seeds > 1 else key)
     store = CheckpointStore(os.path.join(r.out, "checkpoints"), cfg)
     start_chunk = 0
     csv_path = os.path.join(r.out, "metrics.csv")
@@ -258,6 +259,7 @@ def main(argv=None) -> int:
     _config_args(rd)
     rd.add_argument("--png", default="jaxjam_state.png")
     args = ap.parse_args(argv)
+    apply_default_xla_flags()  # before JAX starts its backend
     enable_compilation_cache()
     try:
         return {"train": train_main, "eval": eval_main, "render": render_main}[args.cmd](args)

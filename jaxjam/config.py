@@ -101,6 +101,8 @@ class EnvConfig:
     proximity_kappa_per_m: float = 0.05
     reward_clip: float = 10.0
     local_graph_k: int = 8
+    local_graph_cut_k: int = 0  # of those K slots, how many hold the nearest links crossing the Fiedler cut
+    credit_weight: float = 0.0  # w6 ≥ 0: per-jammer λ₂ credit (jaxjam model); > 0 = per-agent rewards
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,8 @@ class PPOConfig:
     log_std_min: float = -1.0
     log_std_max: float = 0.5
     log_std_init: float = -0.5
+    stagger_episodes: bool = False  # start env i at a random step in [0, max_steps): no lock-step resets
+    critic_obs: str = "pooled"  # "pooled": V(mean obs) per env | "pooled_own": V(mean obs, own obs) per agent
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,7 @@ _CHOICES = {
     "env.model": ("jaxjam", "reference"),
     "env.obs": ("seed", "local_graph", "reference", "reference_band"),
     "env.motion": ("random_walk", "coordinated_turn"),
+    "ppo.critic_obs": ("pooled", "pooled_own"),
 }
 
 # field -> (low, high, low_inclusive, high_inclusive); None = unbounded
@@ -219,6 +224,8 @@ _RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "env.proximity_kappa_per_m": (0.0, 1e3, True, True),
     "env.reward_clip": (0.0, 1e6, False, True),
     "env.local_graph_k": (1, 1024, True, True),
+    "env.local_graph_cut_k": (0, 1024, True, True),
+    "env.credit_weight": (0.0, 1e3, True, True),
     "ppo.num_envs": (1, 1 << 20, True, True),
     "ppo.rollout_steps": (1, 1 << 16, True, True),
     "ppo.total_steps": (1, 1 << 40, True, True),
@@ -305,6 +312,12 @@ def validate(cfg: Config) -> Config:
     if e.model == "jaxjam" and e.obs not in ("seed", "local_graph"):
         raise ValueError(f"env.obs must be 'seed' or 'local_graph' when env.model is 'jaxjam', "
                          f"got {e.obs!r}")
+    if e.local_graph_cut_k > e.local_graph_k:
+        raise ValueError(f"env.local_graph_cut_k must be in [0, env.local_graph_k = {e.local_graph_k}], "
+                         f"got {e.local_graph_cut_k}")
+    if e.credit_weight > 0 and e.model != "jaxjam":
+        raise ValueError(f"env.credit_weight must be 0 when env.model is 'reference' (it has no "
+                         f"same-step unjammed graph), got {e.credit_weight}")
     if o.log_std_min > o.log_std_max:
         raise ValueError(f"ppo.log_std_min ({o.log_std_min}) must be <= ppo.log_std_max ({o.log_std_max})")
     if not o.log_std_min <= o.log_std_init <= o.log_std_max:

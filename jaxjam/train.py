@@ -13,6 +13,11 @@ named, so the env's reset stays a branch); `init_seeds` / `train_chunk_seeds` do
 chunk by chunk.
 `make_train(config, mesh=env_mesh(n))` jits the same programs with the env batch split over
 `n` devices and everything else replicated (data parallel, SPMD; see jaxjam/sharding.py).
+`compile_programs(trainer, key)` compiles the init and chunk programs side by side (what the
+CLI does: a cold start pays the larger compile, not the sum).
+
+Values, rewards and advantages are per agent `[B, M]`: the team reward, plus
+`env.credit_weight` × each jammer's own λ₂ credit when that is on (docs/model.md, item 13).
 
 The actor's Gaussian is over velocity / v_max (so exploration noise is in units
 of the speed limit); the environment receives velocity · v_max in m/s and clips
@@ -21,6 +26,7 @@ it per axis. Log-probs are always of the stored raw draw.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import NamedTuple
 
@@ -28,7 +34,7 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from jaxjam.agents import Batch, TrainState, gae, init_train_state, pooled, ppo_update
+from jaxjam.agents import Batch, TrainState, gae, init_train_state, ppo_update
 from jaxjam.config import Config, validate
 from jaxjam.env import Action, EnvState, obs_dim, reset, step_batch
 from jaxjam.sharding import check_divisible, env_sharding, replicated, runner_shardings
@@ -77,9 +83,9 @@ class Transition(NamedTuple):
     obs: jax.Array  # [B, M, D]
     action: Action  # [B, M]
     log_prob: jax.Array  # [B, M]
-    value: jax.Array  # [B]
-    next_value: jax.Array  # [B] value of the obs reached before any reset
-    reward: jax.Array  # [B]
+    value: jax.Array  # [B, M]
+    next_value: jax.Array  # [B, M] value of the obs reached before any reset
+    reward: jax.Array  # [B, M] team reward + credit_weight · per-jammer credit
     done: jax.Array  # [B]
     terminated: jax.Array  # [B]
     reduction: jax.Array  # [B] λ₂ reduction this step
@@ -128,19 +134,23 @@ def make_train(config: Config, mesh=None) -> Trainer:
         k_net, k_env, key = jax.random.split(key, 3)
         ts = init_train_state(k_net, p, obs_dim(config), num_bands, num_updates)
         obs, env_state = jax.vmap(partial(reset, config=config))(jax.random.split(k_env, num_envs))
+        if p.stagger_episodes:  # first episodes end at staggered times; later ones stay staggered
+            start = jax.random.randint(jax.random.fold_in(k_env, 1), (num_envs,), 0, e.max_steps)
+            env_state = env_state.replace(step=start.astype(jnp.int32))
         return Runner(ts, env_state, obs, EpisodeLog.zeros(num_envs), key, jnp.int32(0))
 
     def env_step(carry, _, axis_name=None):
         ts, env_state, obs, log, key = carry
         key, k_act, k_env = jax.random.split(key, 3)
         action, log_prob = ts.actor.apply(ts.actor_params, obs).sample_and_log_prob(seed=k_act)
-        value = ts.critic.apply(ts.critic_params, pooled(obs))
+        value = ts.critic.apply(ts.critic_params, obs)
         env_action = action.replace(velocity=action.velocity * v_max)
         next_obs, env_state, reward, done, info = step_batch(
             jax.random.split(k_env, num_envs), env_state, env_action, config, axis_name)
-        next_value = ts.critic.apply(ts.critic_params, pooled(info.final_obs))
+        next_value = ts.critic.apply(ts.critic_params, info.final_obs)
         log = log.update(reward, info.lambda2_reduction, done, e.max_steps)
-        tr = Transition(obs, action, log_prob, value, next_value, reward, done, info.terminated,
+        agent_reward = reward[:, None] + e.credit_weight * info.credit
+        tr = Transition(obs, action, log_prob, value, next_value, agent_reward, done, info.terminated,
                         info.lambda2_reduction, info.band_match)
         return (ts, env_state, next_obs, log, key), tr
 
@@ -148,8 +158,8 @@ def make_train(config: Config, mesh=None) -> Trainer:
         carry = (runner.train_state, runner.env_state, runner.obs, runner.log, runner.key)
         (ts, env_state, obs, log, key), traj = jax.lax.scan(
             partial(env_step, axis_name=axis_name), carry, None, length=horizon)
-        adv, ret = gae(traj.reward, traj.value, traj.next_value, traj.terminated, traj.done,
-                       p.gamma, p.gae_lambda)
+        adv, ret = gae(traj.reward, traj.value, traj.next_value, traj.terminated[..., None],
+                       traj.done[..., None], p.gamma, p.gae_lambda)
         flat = lambda x: x.reshape((steps_per_update,) + x.shape[2:])
         batch = Batch(obs=flat(traj.obs), action=jax.tree.map(flat, traj.action),
                       log_prob=flat(traj.log_prob), advantages=flat(adv), returns=flat(ret),
@@ -196,3 +206,22 @@ def make_train(config: Config, mesh=None) -> Trainer:
         init_seeds=jit(jax.vmap(init), seeds=True, metrics_out=False),
         train_chunk_seeds=jit(over_seeds(chunk_fn), seeds=True, runner_in=True, donate_argnums=0),
         train_seeds=jit(over_seeds(train), seeds=True))
+
+
+def compile_programs(trainer: Trainer, key: jax.Array, seeds: int = 1):
+    """Compile the init and chunk programs at once: `(init, chunk)` executables.
+
+    XLA releases the GIL while it compiles, so the chunk program (the long pole) starts
+    compiling as soon as it is lowered, and the init program is lowered and compiled beside
+    it: a cold start costs the larger compile instead of the sum. `init(key)` (or
+    `init(keys [S])` with `seeds > 1`) returns a runner; `chunk(runner)` runs
+    `updates_per_chunk` updates, exactly as `trainer.init` / `trainer.train_chunk` (or their
+    `_seeds` forms) would.
+    """
+    init_fn = trainer.init_seeds if seeds > 1 else trainer.init
+    chunk_fn = trainer.train_chunk_seeds if seeds > 1 else trainer.train_chunk
+    arg = jax.random.split(key, seeds) if seeds > 1 else key
+    with ThreadPoolExecutor(2) as pool:
+        chunk = pool.submit(chunk_fn.lower(jax.eval_shape(init_fn, arg)).compile)
+        init = pool.submit(init_fn.lower(arg).compile)
+        return init.result(), chunk.result()

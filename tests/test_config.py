@@ -63,3 +63,19 @@ def test_overrides_strings_yaml_and_roundtrip(tmp_path):
     assert y.env.num_enemies == 50 and y.env.num_jammers == 40 and y.ppo.lr_actor == 1e-4
     assert from_dict(to_dict(y)) == y
     hash(y)  # static jit argument
+
+
+def test_credit_weight_and_critic_obs_are_validated():
+    with pytest.raises(ValueError, match="env.credit_weight"):
+        override(preset("default"), {"env.credit_weight": -1.0})
+    with pytest.raises(ValueError, match="env.credit_weight must be 0 when env.model is 'reference'"):
+        override(preset("reference"), {"env.credit_weight": 1.0})
+    with pytest.raises(ValueError, match="ppo.critic_obs must be one of"):
+        override(preset("default"), {"ppo.critic_obs": "own"})
+    cfg = override(preset("large"), {"env.credit_weight": "2", "ppo.critic_obs": "pooled_own"})
+    assert cfg.env.credit_weight == 2.0 and cfg.ppo.critic_obs == "pooled_own"
+
+
+def test_local_graph_cut_k_at_most_k():
+    with pytest.raises(ValueError, match=r"env.local_graph_cut_k must be in \[0, env.local_graph_k = 8\]"):
+        override(preset("default"), {"env.local_graph_cut_k": 9})

@@ -214,8 +214,9 @@ def test_seed_observation_contents():
     assert np.all(np.abs(o[:, :2]) * cfg.env.arena_m <= np.sqrt(2) * 10 + 1e-3)  # start within ±10 m
 
 
-def test_local_graph_observation_contents():
-    cfg = LOCAL
+@pytest.mark.parametrize("cut_k", [0, 3])
+def test_local_graph_observation_contents(cut_k):
+    cfg = override(LOCAL, {"env.local_graph_cut_k": cut_k, "physics.eigensolver": "eigh"})
     obs, state = reset(jax.random.PRNGKey(8), cfg)
     o = np.asarray(obs)
     k = cfg.env.local_graph_k
@@ -228,12 +229,21 @@ def test_local_graph_observation_contents():
     mids = (ep[iu] + ep[ju]) / 2
     dj = np.linalg.norm(jp[:, None] - jp[None], axis=-1) + np.diag([np.inf] * 4)
     np.testing.assert_allclose(o[:, 8:10], (jp[dj.argmin(1)] - jp) / cfg.env.arena_m, atol=1e-6)
+    adj = (d <= 86.0) & ~np.eye(n, dtype=bool)
+    f = np.linalg.eigh(np.diag(adj.sum(1)) - adj.astype(np.float64))[1][:, 1]
+    cut = f[iu] * f[ju] < 0
+    assert 0 < (live & cut).sum() < live.sum()
     for j in range(4):
-        dist = np.where(live, np.linalg.norm(mids - jp[j], axis=-1), np.inf)
-        order = np.argsort(dist)[:k]
+        dj_all = np.linalg.norm(mids - jp[j], axis=-1)
+        dist = np.where(live, dj_all, np.inf)
+        dist_cut = np.where(live & cut, dj_all, np.inf)
+        order = np.concatenate([np.argsort(dist)[:k - cut_k], np.argsort(dist_cut)[:cut_k]])
+        valid = np.concatenate([np.isfinite(np.sort(dist)[:k - cut_k]), np.isfinite(np.sort(dist_cut)[:cut_k])])
         feats = o[j, 10:].reshape(k, 5)
-        np.testing.assert_allclose(feats[:, :2], (mids[order] - jp[j]) / cfg.env.arena_m, atol=1e-5)
-        np.testing.assert_array_equal(feats[:, 2], np.isfinite(dist[order]).astype(np.float32))
+        want = np.where(valid[:, None], (mids[order] - jp[j]) / cfg.env.arena_m, 0.0)
+        np.testing.assert_allclose(feats[:, :2], want, atol=1e-5)
+        np.testing.assert_array_equal(feats[:, 2], valid.astype(np.float32))
+        np.testing.assert_array_equal(feats[:, 4], (valid & cut[order]).astype(np.float32))
     assert set(np.unique(o[:, 10:].reshape(-1, 5)[:, 3:])) <= {0.0, 1.0}
 
 
@@ -249,3 +259,35 @@ def test_step_batch_reset_stays_a_branch_under_a_named_vmap():
         return str(jax.make_jaxpr(fn)(keys, states, acts)).count(" cond[")
 
     assert conds("seed") == conds(None) + 1  # numerics: tests/test_train.py seed-vmap test
+
+
+def test_per_jammer_credit_matches_numpy_and_bounds_lambda2():
+    """info.credit = Σ over m's own jammed live links of (f_i − f_j)² / λ₂ (float64 numpy), and
+    Courant–Fischer: jammer m alone leaves λ₂' ≤ λ₂ (1 − c_m). Zero when credit_weight = 0."""
+    cfg = override(preset("default"), {"env.credit_weight": 1.0, "physics.eigensolver": "eigh",
+                                       "env.walk_sigma_m_s": 0.0})
+    ph, n = cfg.physics, cfg.env.num_enemies
+    _, state = reset(jax.random.PRNGKey(3), cfg)
+    ep = np.asarray(state.enemy_pos)
+    pairs = [(0, 1), (2, 3), (4, 5), (6, 7)]  # park each jammer on a link midpoint
+    jpos = np.array([(ep[i] + ep[j]) / 2 for i, j in pairs], np.float32)
+    state = state.replace(jammer_pos=jnp.asarray(jpos))
+    act = Action(velocity=jnp.zeros((4, 2)), band=jnp.full((4,), state.enemy_band, jnp.int32))
+    _, new, _, _, info = step_no_reset(jax.random.PRNGKey(4), state, act, cfg)
+    ep, jp = np.asarray(new.enemy_pos, np.float64), np.asarray(new.jammer_pos, np.float64)
+    comm_r, jam_r = (np.asarray(x)[int(new.enemy_band)] for x in (ph.comm_range_m(), ph.jam_range_m()))
+    adj = (np.linalg.norm(ep[:, None] - ep[None], axis=-1) <= comm_r) & ~np.eye(n, dtype=bool)
+    mid = (ep[:, None] + ep[None]) / 2
+    own = (np.linalg.norm(mid[None] - jp[:, None, None], axis=-1) <= jam_r) & ~np.eye(n, dtype=bool)
+    lap = lambda a: np.diag(a.sum(1)) - a.astype(np.float64)
+    w, v = np.linalg.eigh(lap(adj))
+    l2, f = w[1], v[:, 1]
+    want = np.array([np.sum(np.triu(adj & own[m], 1) * (f[:, None] - f[None]) ** 2) for m in range(4)]) / l2
+    np.testing.assert_allclose(np.asarray(info.credit), want, atol=2e-4)
+    assert want.max() > 0.01  # the jammers really cut weighted links
+    for m in range(4):
+        alone = np.linalg.eigvalsh(lap(adj & ~own[m]))[1]
+        assert alone <= l2 * (1 - want[m]) + 1e-6
+    off = override(cfg, {"env.credit_weight": 0.0})
+    _, _, _, _, info0 = step_no_reset(jax.random.PRNGKey(4), state, act, off)
+    np.testing.assert_array_equal(np.asarray(info0.credit), 0.0)

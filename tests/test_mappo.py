@@ -76,14 +76,43 @@ def test_gae_matches_numpy_loop():
     np.testing.assert_allclose(ret, want + v, rtol=1e-5, atol=1e-5)
 
 
+def test_gae_agent_axis_equals_per_agent_runs():
+    """[T, B, M] rewards with [T, B, 1] episode flags = M separate [T, B] computations."""
+    rng = np.random.default_rng(3)
+    T, B, m = 9, 4, 3
+    r, v, nv = (rng.normal(size=(T, B, m)).astype(np.float32) for _ in range(3))
+    done = rng.random((T, B, 1)) < 0.3
+    term = done & (rng.random((T, B, 1)) < 0.5)
+    adv, ret = _gae(r, v, nv, term, done)
+    for a in range(m):
+        want_adv, want_ret = _gae(r[..., a], v[..., a], nv[..., a], term[..., 0], done[..., 0])
+        np.testing.assert_allclose(adv[..., a], want_adv, rtol=1e-6)
+        np.testing.assert_allclose(ret[..., a], want_ret, rtol=1e-6)
+
+
+def test_ppo_update_per_agent_advantages_move_each_agent_its_own_way():
+    """With agent-specific advantages (credit), agent 0's log-prob rises and agent 1's falls."""
+    cfg = dataclasses.replace(CFG, critic_obs="pooled_own")
+    ts = init_train_state(jax.random.key(5), cfg, D, NB, NUM_UPDATES)
+    batch = _batch(ts, jax.random.key(6))
+    adv = jnp.zeros((S, M)).at[:, 0].set(1.0).at[:, 1].set(-1.0)
+    batch = batch.replace(advantages=adv, returns=adv)
+    new, _ = _update(jax.random.key(7), ts, batch, cfg, NUM_UPDATES)
+    delta = np.asarray(new.actor.apply(new.actor_params, batch.obs).log_prob(batch.action) - batch.log_prob)
+    assert delta[:, 0].mean() > 0 > delta[:, 1].mean()
+    values = lambda s: np.asarray(s.critic.apply(s.critic_params, batch.obs))
+    assert values(ts).shape == (S, M)
+    assert np.mean((values(new) - np.asarray(adv)) ** 2) < np.mean((values(ts) - np.asarray(adv)) ** 2)
+
+
 def _batch(ts, key):
     """Actions sampled from the current policy, random advantages/returns."""
     k_obs, k_act, k_adv = jax.random.split(key, 3)
     obs = jax.random.normal(k_obs, (S, M, D))
     action, log_prob = ts.actor.apply(ts.actor_params, obs).sample_and_log_prob(seed=k_act)
-    adv = jax.random.normal(k_adv, (S,))
+    adv = jnp.broadcast_to(jax.random.normal(k_adv, (S, 1)), (S, M))  # a team advantage
     return Batch(obs=obs, action=action, log_prob=log_prob, advantages=adv,
-                 returns=adv + 1.0, values=jnp.zeros((S,)))
+                 returns=adv + 1.0, values=jnp.zeros((S, M)))
 
 
 @pytest.fixture(scope="module")
@@ -100,10 +129,10 @@ def test_ppo_update_moves_log_probs_with_advantage_and_fits_critic(setup):
     new, metrics = _update(jax.random.key(2), ts, batch, CFG, NUM_UPDATES)
     assert int(new.update) == 1 and int(metrics["minibatch_steps"]) == CFG.update_epochs * CFG.num_minibatches
     delta = np.asarray(new.actor.apply(new.actor_params, batch.obs).log_prob(batch.action) - batch.log_prob)
-    adv = np.asarray(batch.advantages)[:, None]
+    adv = np.asarray(batch.advantages)
     assert (delta * np.sign(adv)).mean() > 0
-    assert delta[adv[:, 0] > 0].mean() > 0 > delta[adv[:, 0] < 0].mean()
-    crit = lambda s: float(jnp.mean((s.critic.apply(s.critic_params, batch.obs.mean(1)) - batch.returns) ** 2))
+    assert delta[adv > 0].mean() > 0 > delta[adv < 0].mean()
+    crit = lambda s: float(jnp.mean((s.critic.apply(s.critic_params, batch.obs) - batch.returns) ** 2))
     assert crit(new) < crit(ts)
     for k in ("actor_loss", "critic_loss", "entropy", "approx_kl", "clip_frac", "actor_grad_norm",
               "critic_grad_norm", "explained_variance", "lr_actor", "lr_critic", "entropy_coef"):

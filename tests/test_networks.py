@@ -107,14 +107,27 @@ def test_log_prob_at_stored_raw_action_is_rollout_log_prob(actor_and_params):
 
 def test_critic_pooled_permutation_invariant_any_m():
     critic = Critic(hidden=16)
-    params = jax.jit(critic.init)(jax.random.key(0), jnp.zeros((D,)))
+    params = jax.jit(critic.init)(jax.random.key(0), jnp.zeros((1, D)))
     out = params["params"]["Dense_2"]["kernel"]
     np.testing.assert_allclose(np.linalg.norm(np.asarray(out)), 1.0, atol=1e-5)  # gain-1 [H, 1] column
-    apply = jax.jit(lambda o: critic.apply(params, pooled(o)))
+    apply = jax.jit(lambda o: critic.apply(params, o))
     for m in (4, 40):
         obs = np.random.default_rng(m).normal(size=(6, m, D)).astype(np.float32)
         v = apply(obs)
-        assert v.shape == (6,)
+        assert v.shape == (6, m)
+        np.testing.assert_array_equal(np.asarray(v), np.asarray(v[:, :1]).repeat(m, 1))  # one team value
         perm = np.random.default_rng(1).permutation(m)
         np.testing.assert_allclose(np.asarray(apply(obs[:, perm])), np.asarray(v), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.asarray(pooled(jnp.arange(6.0).reshape(3, 2))), [2.0, 3.0])
+
+
+def test_critic_own_obs_is_permutation_equivariant_and_agent_specific():
+    critic = Critic(hidden=16, own_obs=True)
+    params = jax.jit(critic.init)(jax.random.key(0), jnp.zeros((1, D)))
+    apply = jax.jit(lambda o: critic.apply(params, o))
+    for m in (4, 40):
+        obs = np.random.default_rng(m).normal(size=(6, m, D)).astype(np.float32)
+        v = np.asarray(apply(obs))
+        assert v.shape == (6, m) and np.std(v, axis=1).min() > 0  # agents differ
+        perm = np.random.default_rng(1).permutation(m)
+        np.testing.assert_allclose(np.asarray(apply(obs[:, perm])), v[:, perm], rtol=1e-5, atol=1e-6)

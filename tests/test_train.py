@@ -10,7 +10,7 @@ import pytest
 from jaxjam.cli import main as cli_main
 from jaxjam.config import override, preset
 from jaxjam.evaluate import actor_policy, compare_policies, random_policy
-from jaxjam.train import make_train
+from jaxjam.train import compile_programs, make_train
 
 TINY = override(preset("default"), {
     "ppo.num_envs": 32, "ppo.rollout_steps": 32, "ppo.total_steps": 32 * 32 * 40, "ppo.lr_actor": 1e-3,
@@ -18,15 +18,19 @@ TINY = override(preset("default"), {
     "env.max_steps": 64, "run.updates_per_chunk": 40})
 
 
-def test_learning_beats_random_on_same_episodes():
-    tr = make_train(TINY)
+CREDIT = override(TINY, {"env.credit_weight": 1.0, "ppo.critic_obs": "pooled_own"})
+
+
+@pytest.mark.parametrize("cfg", [TINY, CREDIT], ids=["team_reward", "per_jammer_credit"])
+def test_learning_beats_random_on_same_episodes(cfg):
+    tr = make_train(cfg)
     runner, metrics = tr.train_chunk(tr.init(jax.random.PRNGKey(0)))
     m = jax.device_get(metrics)
     assert np.all(np.isfinite(m["actor_loss"])) and np.all(np.isfinite(m["critic_loss"]))
     assert m["band_match"][-1] > m["band_match"][0] + 0.2  # the band head learns
     ts = runner.train_state
-    res = compare_policies(TINY, {"trained": actor_policy(TINY, ts.actor, ts.actor_params),
-                                  "random": random_policy(TINY)}, jax.random.PRNGKey(99), 48)
+    res = compare_policies(cfg, {"trained": actor_policy(cfg, ts.actor, ts.actor_params),
+                                 "random": random_policy(cfg)}, jax.random.PRNGKey(99), 48)
     trained, rand = res["trained"]["mean_reduction"], res["random"]["mean_reduction"]
     assert trained[0] - trained[1] > rand[0] + rand[1]  # CIs separated
     assert res["trained"]["band_match"][0] > 0.9
@@ -74,3 +78,31 @@ def test_large_scale_smoke(tmp_path):
     spec.loader.exec_module(mod)
     out = mod.main(["--smoke", "--out", str(tmp_path / "large")])
     assert out["env_steps"] > 0 and "random" in out["results"]
+
+
+def test_compile_programs_equal_the_jitted_ones_and_take_host_runners():
+    cfg = override(TINY, {"ppo.total_steps": 32 * 32 * 2, "run.updates_per_chunk": 2})
+    tr = make_train(cfg)
+    key = jax.random.PRNGKey(4)
+    init, chunk = compile_programs(tr, key)
+    fast, _ = chunk(init(key))
+    slow, _ = tr.train_chunk(tr.init(key))
+    for a, b in zip(jax.tree.leaves(fast), jax.tree.leaves(slow)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    again, _ = chunk(jax.device_get(slow))  # a restored (host) runner runs through it too
+    assert int(again.env_steps) == 2 * int(slow.env_steps)
+
+
+def test_staggered_episodes_start_at_spread_steps_and_end_at_different_times():
+    cfg = override(TINY, {"ppo.stagger_episodes": True, "ppo.total_steps": 32 * 32,
+                          "run.updates_per_chunk": 1})
+    tr = make_train(cfg)
+    runner = tr.init(jax.random.PRNGKey(5))
+    start = np.asarray(runner.env_state.step)
+    assert start.min() >= 0 and start.max() < cfg.env.max_steps and len(np.unique(start)) > 8
+    runner, _ = tr.train_chunk(runner)
+    # after 32 steps the envs that started late (step ≥ 32) finished once, the others not yet
+    finished = np.asarray(runner.log.episodes)
+    np.testing.assert_array_equal(finished, (start >= cfg.env.max_steps - 32).astype(np.int32))
+    plain = make_train(override(cfg, {"ppo.stagger_episodes": False})).init(jax.random.PRNGKey(5))
+    np.testing.assert_array_equal(np.asarray(plain.env_state.step), 0)

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from jaxjam.agents.networks import Action, Actor, Critic, pooled
+from jaxjam.agents.networks import Action, Actor, Critic
 from jaxjam.config import PPOConfig
 
 
@@ -24,7 +24,8 @@ class Batch:
     """Flattened env-steps for one update (S env-steps, M agents, D obs features).
 
     obs [S, M, D]; action velocity [S, M, 2], band [S, M]; log_prob [S, M] (rollout);
-    advantages, returns, values (rollout critic) [S].
+    advantages, returns, values (rollout critic) [S, M] (equal across agents unless the
+    rewards are per agent).
     """
 
     obs: jax.Array
@@ -37,12 +38,14 @@ class Batch:
 
 def gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array, terminated: jax.Array,
         done: jax.Array, gamma: float, lam: float) -> tuple[jax.Array, jax.Array]:
-    """Generalised advantage estimation over time-major arrays [T, B].
+    """Generalised advantage estimation over time-major arrays [T, B, ...] (e.g. [T, B, M];
+    terminated/done broadcast against them, e.g. [T, B, 1]).
 
     done[t]: step t ended the episode (terminated or truncated); terminated[t]: it ended
     without a time limit. next_values[t] = V(observation reached by step t, before any
     auto-reset). δ_t = r_t + γ(1−terminated_t)·next_values_t − values_t and
-    A_t = δ_t + γλ(1−done_t)·A_{t+1}. Returns (advantages, returns = advantages + values), [T, B].
+    A_t = δ_t + γλ(1−done_t)·A_{t+1}. Returns (advantages, returns = advantages + values), shaped
+    like rewards.
     """
     not_term = 1.0 - terminated.astype(rewards.dtype)
     not_done = 1.0 - done.astype(rewards.dtype)
@@ -53,7 +56,8 @@ def gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array, terminate
         adv = delta + gamma * lam * nd * next_adv
         return adv, adv
 
-    _, adv = jax.lax.scan(step, jnp.zeros_like(rewards[0]), (deltas, not_done), reverse=True)
+    not_done = jnp.broadcast_to(not_done, deltas.shape)
+    _, adv = jax.lax.scan(step, jnp.zeros_like(deltas[0]), (deltas, not_done), reverse=True)
     return adv, adv + values
 
 
@@ -88,7 +92,7 @@ def make_networks(ppo_cfg: PPOConfig, num_bands: int) -> tuple[Actor, Critic]:
     """The shared actor and the centralised critic for these hyper-parameters."""
     actor = Actor(hidden=ppo_cfg.hidden, num_bands=num_bands, log_std_min=ppo_cfg.log_std_min,
                   log_std_max=ppo_cfg.log_std_max, log_std_init=ppo_cfg.log_std_init)
-    return actor, Critic(hidden=ppo_cfg.hidden)
+    return actor, Critic(hidden=ppo_cfg.hidden, own_obs=ppo_cfg.critic_obs == "pooled_own")
 
 
 @struct.dataclass
@@ -109,8 +113,8 @@ def init_train_state(key: jax.Array, ppo_cfg: PPOConfig, obs_dim: int, num_bands
     """Fresh networks (spec §10 init) and optimiser states."""
     actor, critic = make_networks(ppo_cfg, num_bands)
     key_actor, key_critic = jax.random.split(key)
-    dummy = jnp.zeros((obs_dim,), jnp.float32)
-    actor_params = actor.init(key_actor, dummy)
+    dummy = jnp.zeros((1, obs_dim), jnp.float32)  # one agent
+    actor_params = actor.init(key_actor, dummy[0])
     critic_params = critic.init(key_critic, dummy)
     actor_opt, critic_opt = make_optimizers(ppo_cfg, num_updates)
     zero = jnp.zeros((), jnp.int32)
@@ -121,12 +125,11 @@ def init_train_state(key: jax.Array, ppo_cfg: PPOConfig, obs_dim: int, num_bands
 
 
 def _actor_loss(params, actor: Actor, mb: Batch, clip_eps: float, entropy_coef: jax.Array):
-    """PPO-clip on per-agent ratios [mb, M], the env-step advantage broadcast to its agents."""
+    """PPO-clip on per-agent ratios and advantages [mb, M] (advantages normalised over both)."""
     dist = actor.apply(params, mb.obs)
     log_ratio = dist.log_prob(mb.action) - mb.log_prob
     ratio = jnp.exp(log_ratio)
     adv = (mb.advantages - mb.advantages.mean()) / (mb.advantages.std() + 1e-8)
-    adv = adv[:, None]
     surrogate = jnp.minimum(ratio * adv, jnp.clip(ratio, 1.0 - clip_eps, 1.0 + clip_eps) * adv).mean()
     entropy = dist.entropy().mean()
     aux = {"entropy": entropy,
@@ -136,8 +139,8 @@ def _actor_loss(params, actor: Actor, mb: Batch, clip_eps: float, entropy_coef: 
 
 
 def _critic_loss(params, critic: Critic, mb: Batch, value_coef: float):
-    """value_coef · mean((V(pooled obs) − returns)²); no value clipping (as the reference)."""
-    return value_coef * jnp.mean((critic.apply(params, pooled(mb.obs)) - mb.returns) ** 2)
+    """value_coef · mean over [mb, M] of (V − returns)²; no value clipping (as the reference)."""
+    return value_coef * jnp.mean((critic.apply(params, mb.obs) - mb.returns) ** 2)
 
 
 def _step(tx: optax.GradientTransformation, params, opt_state, grads, take: jax.Array):

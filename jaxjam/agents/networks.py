@@ -71,16 +71,24 @@ def pooled(obs: jax.Array) -> jax.Array:
 
 
 class Critic(nn.Module):
-    """Centralised value: pooled obs [..., D] (see `pooled`) -> V [...].
+    """Centralised value per agent: all M observations [..., M, D] -> V [..., M].
 
-    Dense→ReLU ×2 (orthogonal √2, zero bias), output Dense(1) orthogonal gain 1.
+    `own_obs=False` (spec): one value of the pooled observation (see `pooled`), the same for
+    every agent. `own_obs=True`: V_m of [pooled obs, agent m's obs] (MAPPO's agent-specific
+    global state), needed when agents get different rewards (env.credit_weight > 0). Either
+    way the same parameters serve any M. Dense→ReLU ×2 (orthogonal √2, zero bias), output
+    Dense(1) orthogonal gain 1.
     """
 
     hidden: int = 128
+    own_obs: bool = False
 
     @nn.compact
-    def __call__(self, pooled_obs: jax.Array) -> jax.Array:
-        x = pooled_obs
+    def __call__(self, obs: jax.Array) -> jax.Array:
+        x = pooled(obs)
+        if self.own_obs:
+            x = jnp.concatenate([jnp.broadcast_to(x[..., None, :], obs.shape), obs], axis=-1)
         for _ in range(2):
             x = nn.relu(_dense(self.hidden, _SQRT2)(x))
-        return _dense(1, 1.0)(x)[..., 0]
+        v = _dense(1, 1.0)(x)[..., 0]
+        return v if self.own_obs else jnp.broadcast_to(v[..., None], obs.shape[:-1])

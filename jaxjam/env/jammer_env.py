@@ -19,13 +19,20 @@ import jax.numpy as jnp
 
 from jaxjam.config import Config
 from jaxjam.env.observations import observe
-from jaxjam.env.reward import LAMBDA2_EPS, lambda2_reduction, reward_terms, total_reward
+from jaxjam.env.reward import (
+    LAMBDA2_EPS,
+    fiedler_credit,
+    lambda2_reduction,
+    reward_terms,
+    total_reward,
+)
 from jaxjam.env.state import Action, EnvState, StepInfo
 from jaxjam.env.swarm import init_swarm, move_swarm
 from jaxjam.env.targets import assign, centroid_slots, fit_clusters, needs_reassignment, target_centroids
 from jaxjam.physics.graph import (
     band_ranges_m,
     comm_graph,
+    jamming_masks,
     lambda2,
     lambda2_and_fiedler,
     link_adjacency,
@@ -40,11 +47,12 @@ def _jam_range(config: Config, enemy_band):
 
 
 def _baseline(config: Config, adjacency, lambda2_reset):
-    """Unjammed λ₂ the jammed value is compared with, and the Fiedler vector if the obs needs it."""
+    """Unjammed λ₂ the jammed value is compared with, and the Fiedler vector if the obs or the
+    per-jammer credit needs it."""
     solver = config.physics.eigensolver
     if config.env.model == "reference":  # its observations never use the graph (validated)
         return lambda2_reset, None
-    if config.env.obs == "local_graph":
+    if config.env.obs == "local_graph" or config.env.credit_weight > 0:
         return lambda2_and_fiedler(adjacency, solver=solver)
     return lambda2(adjacency, solver=solver), None
 
@@ -147,12 +155,17 @@ def step_no_reset(key, state: EnvState, action: Action, config: Config):
     truncated = t >= e.max_steps
     jam_mask = adj & ~adj_j
     obs = observe(state, config, jam_r, adj, jam_mask, fied)
+    if e.credit_weight > 0:
+        masks = jamming_masks(epos, jpos, jband, state.enemy_band, config.physics)
+        credit = fiedler_credit(adj, masks, fied, base)
+    else:
+        credit = jnp.zeros((e.num_jammers,), jnp.float32)
     info = StepInfo(
         lambda2=l2, lambda2_unjammed=base, lambda2_reduction=reduction,
         jammed_links=(jnp.sum(jam_mask) // 2).astype(jnp.int32),
         links=(jnp.sum(adj) // 2).astype(jnp.int32),
         num_components=num_components(adj_j), band_match=terms[1], reward_terms=terms,
-        terminated=jnp.bool_(False), truncated=truncated, final_obs=obs,
+        terminated=jnp.bool_(False), truncated=truncated, final_obs=obs, credit=credit,
     )
     return obs, state, reward, truncated, info
 

@@ -3,9 +3,12 @@
 * `seed` (jaxjam default, the user's scalability document): offset to the target
   cluster centroid (÷ arena), own velocity (÷ v_max), enemy band one-hot.
 * `local_graph`: `seed` plus the offset to the nearest other jammer (÷ arena; lets
-  jammers that share a target spread out) and, for the K nearest live enemy links (by
-  midpoint): midpoint offset (÷ arena), a valid flag, the jammed flag and whether the
-  link crosses the unjammed graph's Fiedler cut.
+  jammers that share a target spread out) and, for K live enemy links: midpoint offset
+  (÷ arena), a valid flag, the jammed flag and whether the link crosses the unjammed
+  graph's Fiedler cut (the sign change of its Fiedler vector). The first K − K_cut slots
+  hold the nearest live links (by midpoint), the last K_cut the nearest links that cross
+  the cut (`env.local_graph_cut_k`): near a dense cluster the K nearest links are all
+  inside it, and the cut slots point at the bridges that carry the connectivity.
 * `reference`: the reference's five distance-only features (spec §7).
 * `reference_band` (reference model, opt-in): `reference` followed by a one-hot of
   the jammer's own current band, so a memoryless policy can tell which band it is on
@@ -64,19 +67,23 @@ def neighbour_obs(state: EnvState, config: Config):
 
 
 def link_obs(state: EnvState, config: Config, adjacency, jammed, fiedler):
-    """`[M, 5K]` features of each jammer's K nearest live links (zero-padded, valid flag)."""
+    """`[M, 5K]` features of each jammer's K − K_cut nearest live links, then its K_cut nearest
+    live links across the Fiedler cut (zero-padded where fewer exist, valid flag)."""
     e = config.env
-    n, k = e.num_enemies, e.local_graph_k
+    n, k, k_cut = e.num_enemies, e.local_graph_k, e.local_graph_cut_k
     iu, ju = np.triu_indices(n, 1)
     pos = state.enemy_pos
     mid = 0.5 * (pos[iu] + pos[ju])  # [L, 2]
     live = adjacency[iu, ju]  # [L]
+    cut = (fiedler[iu] * fiedler[ju]) < 0.0
     rel = mid[None, :, :] - state.jammer_pos[:, None, :]  # [M, L, 2]
-    d2 = jnp.where(live[None, :], jnp.sum(rel * rel, axis=-1), jnp.inf)
-    neg, idx = jax.lax.top_k(-d2, k)  # [M, K]
+    dist2 = jnp.sum(rel * rel, axis=-1)
+    nearest = [(live, k - k_cut), (live & cut, k_cut)]
+    picks = [jax.lax.top_k(-jnp.where(mask[None, :], dist2, jnp.inf), kk) for mask, kk in nearest if kk]
+    neg = jnp.concatenate([p[0] for p in picks], axis=1)  # [M, K]
+    idx = jnp.concatenate([p[1] for p in picks], axis=1)
     valid = jnp.isfinite(neg)
     sel = jnp.take_along_axis(rel, idx[..., None], axis=1) / e.arena_m  # [M, K, 2]
-    cut = (fiedler[iu] * fiedler[ju]) < 0.0
     feats = jnp.concatenate([
         sel,
         valid[..., None],

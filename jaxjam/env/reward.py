@@ -15,6 +15,21 @@ def lambda2_reduction(lambda2_jammed, lambda2_baseline):
     return jnp.where(lambda2_baseline > LAMBDA2_EPS, jnp.clip(red, 0.0, 1.0), 0.0)
 
 
+def fiedler_credit(adjacency, jam_masks, fiedler, lambda2_baseline):
+    """Per-jammer credit `[M]`: the share of the unjammed λ₂ its own jammed links carry.
+
+    c_m = Σ_{i<j live, jammed by m} (f_i − f_j)² / λ₂ with f the unit Fiedler vector of the
+    unjammed graph (adjacency `[N, N]`, jam_masks `[M, N, N]`, fiedler `[N]`). Since
+    λ₂ = Σ_{i<j live} (f_i − f_j)², Courant–Fischer bounds the λ₂ left after jammer m alone
+    cuts its links by λ₂·(1 − c_m), so c_m in [0, 1] is a first-order, guaranteed reduction
+    that is m's own (docs/model.md, "per-jammer credit"). 0 where the baseline is disconnected.
+    """
+    diff2 = jnp.where(adjacency, (fiedler[:, None] - fiedler[None, :]) ** 2, 0.0)
+    share = 0.5 * jnp.einsum("mij,ij->m", jam_masks.astype(diff2.dtype), diff2)
+    share = share / jnp.maximum(lambda2_baseline, LAMBDA2_EPS)
+    return jnp.where(lambda2_baseline > LAMBDA2_EPS, jnp.clip(share, 0.0, 1.0), 0.0).astype(jnp.float32)
+
+
 def overlap_fraction(jammer_pos, jam_range_m):
     """Fraction of jammer pairs closer than 2·R_jam (strict), 0 when M = 1."""
     m = jammer_pos.shape[0]

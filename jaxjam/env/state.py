@@ -54,3 +54,4 @@ class StepInfo:
     terminated: jax.Array  # [] bool (never true in either model: episodes end by time limit)
     truncated: jax.Array  # [] bool time limit reached
     final_obs: jax.Array  # [M, D] observation reached by this step, before any auto-reset
+    credit: jax.Array  # [M] per-jammer λ₂ credit (env.reward.fiedler_credit; 0 if credit_weight = 0)

@@ -5,6 +5,7 @@ from jaxjam.physics.graph import (
     comm_graph,
     connected_components,
     jammed_links,
+    jamming_masks,
     lambda2,
     lambda2_and_fiedler,
     laplacian,
@@ -15,6 +16,6 @@ from jaxjam.physics.rf import dbm_to_w, fspl_db, range_m, received_power_w, w_to
 
 __all__ = [
     "band_ranges_m", "comm_graph", "connected_components", "dbm_to_w", "fspl_db", "jammed_links",
-    "lambda2", "lambda2_and_fiedler", "laplacian", "link_adjacency", "num_components", "range_m",
-    "received_power_w", "w_to_dbm",
+    "jamming_masks", "lambda2", "lambda2_and_fiedler", "laplacian", "link_adjacency",
+    "num_components", "range_m", "received_power_w", "w_to_dbm",
 ]

@@ -48,11 +48,9 @@ def midpoints(enemy_pos):
     return 0.5 * (enemy_pos[:, None, :] + enemy_pos[None, :, :])
 
 
-def jammed_links(enemy_pos, jammer_pos, jammer_band, enemy_band, physics: PhysicsConfig):
-    """Jammed mask `[N, N]` bool: some jammer on the enemy band delivers ≥ threshold at the midpoint.
-
-    Any jammer suffices (logical OR over jammers); symmetric, false diagonal.
-    A jammer whose band differs from the enemy band (or is out of range) has no effect.
+def jamming_masks(enemy_pos, jammer_pos, jammer_band, enemy_band, physics: PhysicsConfig):
+    """Per-jammer jammed masks `[M, N, N]` bool: jammer m, on the enemy band, delivers ≥ the
+    threshold at the link's midpoint. Symmetric, false diagonal; an off-band jammer jams nothing.
     """
     _, jam_m = band_ranges_m(physics)
     r = jnp.asarray(jam_m, jnp.float32)[enemy_band]
@@ -60,9 +58,13 @@ def jammed_links(enemy_pos, jammer_pos, jammer_band, enemy_band, physics: Physic
     diff = mid[None, :, :, :] - jammer_pos[:, None, None, :]  # [M, N, N, 2]
     d2 = jnp.maximum(jnp.sum(diff * diff, axis=-1), physics.min_distance_m ** 2)
     on_band = (jammer_band == enemy_band)[:, None, None]
-    jammed = jnp.any(on_band & (d2 <= r * r), axis=0)
     n = enemy_pos.shape[0]
-    return jammed & ~jnp.eye(n, dtype=bool)
+    return on_band & (d2 <= r * r) & ~jnp.eye(n, dtype=bool)
+
+
+def jammed_links(enemy_pos, jammer_pos, jammer_band, enemy_band, physics: PhysicsConfig):
+    """Jammed mask `[N, N]` bool: some jammer jams the link (OR over `jamming_masks`)."""
+    return jnp.any(jamming_masks(enemy_pos, jammer_pos, jammer_band, enemy_band, physics), axis=0)
 
 
 def comm_graph(enemy_pos, jammer_pos, jammer_band, enemy_band, physics: PhysicsConfig):
