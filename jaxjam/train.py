@@ -165,10 +165,7 @@ def make_train(config: Config, mesh=None) -> Trainer:
                       log_prob=flat(traj.log_prob), advantages=flat(adv), returns=flat(ret),
                       values=flat(traj.value))
         key, k_upd = jax.random.split(key)
-        # split minibatches over devices only without a seed vmap (that combination hung on
-        # 2 fake CPU devices, unresolved; seeds × devices keeps a replicated update)
-        ts, m = ppo_update(k_upd, ts, batch, p, num_updates,
-                           minibatch_sharding if axis_name is None else None)
+        ts, m = ppo_update(k_upd, ts, batch, p, num_updates, minibatch_sharding)
         runner = Runner(ts, env_state, obs, log, key, runner.env_steps + steps_per_update)
         m.update(
             reward=traj.reward.mean(), lambda2_reduction=traj.reduction.mean(),

@@ -1,9 +1,10 @@
 """Data-parallel training on 2 fake CPU devices (env batch sharded, the rest replicated).
 
 The device count is fixed when JAX initialises, and this pytest process already has one
-device (conftest.py), so the check runs in a subprocess with
-XLA_FLAGS=--xla_force_host_platform_device_count=2 (~40-60 s on a loaded 2-core box: it
-compiles the sharded and the single-device train_chunk).
+device (conftest.py), so each check runs in a subprocess with
+XLA_FLAGS=--xla_force_host_platform_device_count=2 (~35-60 s each on a loaded 2-core box: it
+compiles the sharded and the single-device programs). Per-device env batches stay tiny: larger
+ones can hang fake CPU devices inside jaxlib's LAPACK kernel (docs/architecture.md).
 """
 
 import os
@@ -90,12 +91,49 @@ CHECK = textwrap.dedent(r"""
 """)
 
 
-def test_two_device_data_parallel_matches_single_device(tmp_path):
+SEEDS_CHECK = textwrap.dedent(r"""
+    import jax, jax.numpy as jnp, numpy as np
+    from jax.sharding import PartitionSpec as P
+    from jaxjam.config import override, preset
+    from jaxjam.sharding import env_mesh
+    from jaxjam.train import compile_programs, make_train
+
+    cfg = override(preset("default"), {
+        "ppo.num_envs": 4, "ppo.rollout_steps": 8, "ppo.total_steps": 4 * 8 * 2,
+        "ppo.num_minibatches": 2, "ppo.update_epochs": 1, "ppo.hidden": 16,
+        "run.updates_per_chunk": 2, "env.max_steps": 5})
+    key = jax.random.PRNGKey(0)
+    init, chunk = compile_programs(make_train(cfg, mesh=env_mesh(2)), key, seeds=2)  # as the CLI
+    runner = init(jax.random.split(key, 2))
+    assert runner.obs.sharding.spec == P(None, "envs") and runner.obs.shape[:2] == (2, 4)
+    host = lambda r: jax.tree.map(lambda x: jnp.asarray(np.asarray(x)), r)  # uncommitted, device 0
+    ref, ref_m = make_train(cfg).train_chunk_seeds(host(runner))  # the seeds without a mesh
+    out, m = chunk(runner)
+    assert out.obs.sharding.spec == P(None, "envs") and out.train_state.actor_params is not None
+    for a, b in zip(jax.tree.leaves((ref.train_state, ref.env_state)), jax.tree.leaves((out.train_state, out.env_state))):
+        np.testing.assert_allclose(np.asarray(b, np.float64), np.asarray(a, np.float64), rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(m["reward"]), np.asarray(ref_m["reward"]), rtol=1e-3, atol=1e-4)
+    assert np.asarray(m["reward"]).shape == (2, 2) and not np.allclose(*np.asarray(m["reward"]))
+    assert np.asarray(out.env_steps).tolist() == [2 * 32, 2 * 32]
+    print("SEEDS OK")
+""")
+
+
+def _run_on_two_devices(script: str, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
            "JAX_PLATFORMS": "cpu", "PYTHONPATH": REPO}
-    proc = subprocess.run([sys.executable, "-c", CHECK, str(tmp_path / "ck")], env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_two_device_data_parallel_matches_single_device(tmp_path):
+    proc = _run_on_two_devices(CHECK, str(tmp_path / "ck"))
     assert proc.returncode == 0 and "SHARDING OK" in proc.stdout, proc.stdout + proc.stderr[-4000:]
+
+
+def test_two_seeds_on_two_devices_match_the_seeds_without_a_mesh():
+    proc = _run_on_two_devices(SEEDS_CHECK)
+    assert proc.returncode == 0 and "SEEDS OK" in proc.stdout, proc.stdout + proc.stderr[-4000:]
 
 
 def test_num_envs_must_divide_device_count():
