@@ -8,6 +8,13 @@ physics neither pays back: turning both off cuts the compile by ~25 % and change
 large run's throughput by −6 % (a net gain at every size we train). Explicit settings in
 `XLA_FLAGS` win; `JAXJAM_XLA_DEFAULTS=off` disables the defaults. They must be applied
 before JAX initialises its backend (the CLI and benchmarks do so first thing).
+
+On machines with fewer than MIN_CPU_THREADS cores it also sets `NPROC` (XLA:CPU's thread
+count) to MIN_CPU_THREADS, unless set: jaxlib 0.10's batched LAPACK kernels (the CPU λ₂
+solver's tridiagonalisation) block a pool thread while their pieces run on the same pool, so
+with 2 threads two concurrent solves deadlock (M=40, N=100 evaluation on 2 cores hung at 0 %
+CPU; 4 threads run it; docs/architecture.md). Cost measured on 2 cores: −16 % env steps/s at
+M=4, N=10.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ FAST_COMPILE_FLAGS = (
     "--xla_gpu_enable_triton_gemm=false",
 )
 MIN_JAXLIB = (0, 10)  # the flags exist in (and were measured with) jaxlib 0.10.2 and 0.11
+MIN_CPU_THREADS = 4  # > the concurrent LAPACK solves of one program on one device (3)
 
 
 def _jaxlib_version() -> tuple[int, ...]:
@@ -31,16 +39,23 @@ def _jaxlib_version() -> tuple[int, ...]:
         return (0, 0)
 
 
-def apply_default_xla_flags(environ: MutableMapping[str, str] = os.environ) -> list[str]:
-    """Append FAST_COMPILE_FLAGS the user has not set to `XLA_FLAGS`; returns those added.
+def apply_default_xla_flags(environ: MutableMapping[str, str] = os.environ,
+                            cpu_count: int | None = None) -> list[str]:
+    """Append FAST_COMPILE_FLAGS the user has not set to `XLA_FLAGS`, and raise an unset
+    `NPROC` to MIN_CPU_THREADS on a machine with fewer cores; returns what was added.
 
     Nothing is added when `JAXJAM_XLA_DEFAULTS=off` or for a jaxlib older than MIN_JAXLIB
     (an XLA that does not know a flag aborts the process).
     """
     if environ.get("JAXJAM_XLA_DEFAULTS", "on").lower() == "off" or _jaxlib_version() < MIN_JAXLIB:
         return []
+    added_env = []
+    cores = cpu_count if cpu_count is not None else (os.cpu_count() or 1)
+    if "NPROC" not in environ and cores < MIN_CPU_THREADS:
+        environ["NPROC"] = str(MIN_CPU_THREADS)
+        added_env.append(f"NPROC={MIN_CPU_THREADS}")
     current = environ.get("XLA_FLAGS", "")
     added = [f for f in FAST_COMPILE_FLAGS if f.split("=")[0] not in current]
     if added:
         environ["XLA_FLAGS"] = " ".join([current, *added]).strip()
-    return added
+    return added + added_env
