@@ -13,12 +13,13 @@ import json
 import os
 
 from jaxjam.cli import train_and_evaluate
-from jaxjam.config import PRESETS, override, preset
+from jaxjam.config import PRESETS, load_yaml, override, preset
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--preset", default="default", choices=PRESETS)
+    ap.add_argument("--config", default=None, help="YAML config (its `preset:` key wins over --preset)")
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--total-steps", type=int, default=None)
     ap.add_argument("--num-envs", type=int, default=None)
@@ -27,12 +28,13 @@ def main(argv=None):
     ap.add_argument("--out", default=None)
     ap.add_argument("--set", nargs="*", default=[], metavar="SECTION.FIELD=VALUE")
     args = ap.parse_args(argv)
-    out = args.out or f"runs/seed_sweep_{args.preset}"
+    out = args.out or f"runs/seed_sweep_{args.preset}"  # (a YAML's own preset does not rename it)
     updates = {"run.num_seeds": args.seeds, "ppo.total_steps": args.total_steps,
                "ppo.num_envs": args.num_envs, "env.obs": args.obs, "run.out": out,
                "run.eval_episodes": args.episodes}
     updates.update(dict(item.split("=", 1) for item in args.set))
-    cfg = override(preset(args.preset), updates)
+    base = load_yaml(args.config, preset(args.preset)) if args.config else preset(args.preset)
+    cfg = override(base, updates)
     result = train_and_evaluate(cfg)
     res = result["results"]
     trained = res[f"trained (mode, {args.seeds} seeds)"]

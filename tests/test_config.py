@@ -79,3 +79,13 @@ def test_credit_weight_and_critic_obs_are_validated():
 def test_local_graph_cut_k_at_most_k():
     with pytest.raises(ValueError, match=r"env.local_graph_cut_k must be in \[0, env.local_graph_k = 8\]"):
         override(preset("default"), {"env.local_graph_cut_k": 9})
+
+
+def test_large_tuned_yaml_is_the_documented_8_seed_setting():
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "experiments", "configs", "large_tuned.yaml")
+    want = override(preset("large"), {  # the --set list of docs/results.md's 8-seed command
+        "env.obs": "local_graph", "env.reward_weights": "1,0.3,0,0.1,0.2", "env.local_graph_k": 8,
+        "env.local_graph_cut_k": 4, "ppo.lr_actor": 3e-4, "ppo.lr_critic": 1e-3,
+        "ppo.entropy_coef": 0.003, "ppo.num_minibatches": 32, "run.updates_per_chunk": 49})
+    assert load_yaml(path, preset("default")) == want
