@@ -14,6 +14,7 @@ import argparse
 
 from jaxjam.cli import train_and_evaluate
 from jaxjam.config import override, preset
+from jaxjam.xla_flags import apply_default_xla_flags
 
 
 def smoke_config(out: str):
@@ -32,6 +33,7 @@ def main(argv=None):
     ap.add_argument("--num-envs", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
+    apply_default_xla_flags()  # as the CLI does, before JAX starts its backend
     if args.smoke:
         cfg = smoke_config(args.out)
     else:

@@ -14,6 +14,7 @@ import os
 
 from jaxjam.cli import train_and_evaluate
 from jaxjam.config import PRESETS, load_yaml, override, preset
+from jaxjam.xla_flags import apply_default_xla_flags
 
 
 def main(argv=None):
@@ -28,6 +29,7 @@ def main(argv=None):
     ap.add_argument("--out", default=None)
     ap.add_argument("--set", nargs="*", default=[], metavar="SECTION.FIELD=VALUE")
     args = ap.parse_args(argv)
+    apply_default_xla_flags()  # as the CLI does, before JAX starts its backend
     out = args.out or f"runs/seed_sweep_{args.preset}"  # (a YAML's own preset does not rename it)
     updates = {"run.num_seeds": args.seeds, "ppo.total_steps": args.total_steps,
                "ppo.num_envs": args.num_envs, "env.obs": args.obs, "run.out": out,

@@ -19,8 +19,8 @@ import time
 import jax
 import numpy as np
 
-from jaxjam.xla_flags import apply_default_xla_flags
 from jaxjam.config import PRESETS, Config, load_yaml, override, preset, to_dict
+from jaxjam.xla_flags import apply_default_xla_flags
 
 # flag -> config field; every flag is optional and overrides preset/YAML
 FLAGS = {

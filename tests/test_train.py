@@ -70,7 +70,8 @@ def test_cli_train_resume_eval_and_errors(tmp_path, capsys):
     assert cli_main(["eval", "--checkpoint", str(tmp_path / "missing")]) == 2
 
 
-def test_large_scale_smoke(tmp_path):
+def test_large_scale_smoke(tmp_path, monkeypatch):
+    monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")  # keep this process's env as it is
     import importlib.util
     spec = importlib.util.spec_from_file_location(
         "large_scale", os.path.join(os.path.dirname(__file__), "..", "experiments", "large_scale.py"))

@@ -144,7 +144,9 @@ def step_no_reset(key, state: EnvState, action: Action, config: Config):
         cluster_sizes=sizes, assignment=assignment, step=t,
     )
 
-    adj, adj_j = comm_graph(epos, jpos, jband, state.enemy_band, config.physics)
+    adj = link_adjacency(epos, state.enemy_band, config.physics)
+    masks = jamming_masks(epos, jpos, jband, state.enemy_band, config.physics)  # [M, N, N] per jammer
+    adj_j = adj & ~jnp.any(masks, axis=0)  # as comm_graph; the masks also give the credit below
     l2 = lambda2(adj_j, solver=config.physics.eigensolver)
     base, fied = _baseline(config, adj, state.lambda2_reset)
     reduction = lambda2_reduction(l2, base)
@@ -156,7 +158,6 @@ def step_no_reset(key, state: EnvState, action: Action, config: Config):
     jam_mask = adj & ~adj_j
     obs = observe(state, config, jam_r, adj, jam_mask, fied)
     if e.credit_weight > 0:
-        masks = jamming_masks(epos, jpos, jband, state.enemy_band, config.physics)
         credit = fiedler_credit(adj, masks, fied, base)
     else:
         credit = jnp.zeros((e.num_jammers,), jnp.float32)
