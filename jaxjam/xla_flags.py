@@ -7,7 +7,8 @@ fusions are autotuned over tile configurations. For jaxjam's small MLPs and elem
 physics neither pays back: turning both off cuts the compile by ~25 % and changes the
 large run's throughput by −6 % (a net gain at every size we train). Explicit settings in
 `XLA_FLAGS` win; `JAXJAM_XLA_DEFAULTS=off` disables the defaults. They must be applied
-before JAX initialises its backend (the CLI and benchmarks do so first thing).
+before JAX initialises its backend (the CLI, the training benchmark and the experiment
+scripts do so first thing).
 
 On machines with fewer than MIN_CPU_THREADS cores it also sets `NPROC` (XLA:CPU's thread
 count) to MIN_CPU_THREADS, unless set: jaxlib 0.10's batched LAPACK kernels (the CPU λ₂
