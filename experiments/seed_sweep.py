@@ -39,11 +39,12 @@ def main(argv=None):
     cfg = override(base, updates)
     result = train_and_evaluate(cfg)
     res = result["results"]
-    trained = res[f"trained (mode, {args.seeds} seeds)"]
-    print(f"\n{args.seeds} seeds, preset {args.preset} (obs {cfg.env.obs}): mean λ₂ reduction "
-          f"{100 * trained['mean_reduction'][0]:.1f} ± {100 * trained['mean_reduction'][1]:.1f}% (95% CI over seeds) "
-          f"| random {100 * res['random']['mean_reduction'][0]:.1f}% | heuristic "
-          f"{100 * res['heuristic']['mean_reduction'][0]:.1f}%")
+    pct = lambda m: f"{100 * m['mean_reduction'][0]:.1f} ± {100 * m['mean_reduction'][1]:.1f}%"
+    source = f"config {args.config}" if args.config else f"preset {args.preset}"
+    print(f"\n{args.seeds} seeds, {source} (obs {cfg.env.obs}): mean λ₂ reduction "
+          f"{pct(res[f'trained (mode, {args.seeds} seeds)'])} mode, "
+          f"{pct(res[f'trained (sampled, {args.seeds} seeds)'])} sampled (95% CI over seeds) "
+          f"| random {pct(res['random'])} | heuristic {pct(res['heuristic'])}")
     with open(os.path.join(out, "seed_sweep.json"), "w") as fh:
         json.dump({"wall_s": result["wall_s"], "env_steps": result["env_steps"], **res}, fh, indent=1)
     return result

@@ -120,6 +120,7 @@ class PPOConfig:
     value_coef: float = 0.5
     entropy_coef: float = 0.001
     entropy_coef_final_frac: float = 0.2
+    band_entropy_scale: float = 1.0  # the band head's entropy bonus is entropy_coef × this
     lr_actor: float = 3e-4
     lr_critic: float = 1e-3
     lr_final_frac: float = 0.1
@@ -237,6 +238,7 @@ _RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "ppo.value_coef": (0.0, 1e3, True, True),
     "ppo.entropy_coef": (0.0, 1e3, True, True),
     "ppo.entropy_coef_final_frac": (0.0, 1.0, True, True),
+    "ppo.band_entropy_scale": (0.0, 1e3, True, True),
     "ppo.lr_actor": (0.0, 1.0, False, True),
     "ppo.lr_critic": (0.0, 1.0, False, True),
     "ppo.lr_final_frac": (0.0, 1.0, True, True),

@@ -34,6 +34,7 @@ def test_presets():
     ("env.motion", "static", "env.motion must be one of"),
     ("physics.eigensolver", "lanczos", "physics.eigensolver must be one of"),
     ("ppo.gamma", 1.5, r"ppo.gamma must be in \[0, 1\]"),
+    ("ppo.band_entropy_scale", -0.1, r"ppo.band_entropy_scale must be in \[0"),
     ("ppo.num_minibatches", 7, "ppo.num_minibatches must divide"),
     ("env.num_jammers", 2.5, "must be an integer"),
     ("env.reward_weights", (1.0, 0.3), "5 values"),
@@ -87,5 +88,6 @@ def test_large_tuned_yaml_is_the_documented_8_seed_setting():
     want = override(preset("large"), {  # the --set list of docs/results.md's 8-seed command
         "env.obs": "local_graph", "env.reward_weights": "1,0.3,0,0.1,0.2", "env.local_graph_k": 8,
         "env.local_graph_cut_k": 4, "ppo.lr_actor": 3e-4, "ppo.lr_critic": 1e-3,
-        "ppo.entropy_coef": 0.003, "ppo.num_minibatches": 32, "run.updates_per_chunk": 49})
+        "ppo.entropy_coef": 0.1, "ppo.band_entropy_scale": 0.03, "ppo.num_minibatches": 32,
+        "run.updates_per_chunk": 49})
     assert load_yaml(path, preset("default")) == want

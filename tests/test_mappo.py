@@ -175,3 +175,24 @@ def test_schedules_decay_to_final_fraction(setup):
     step = max(float(jnp.abs(x - y).max()) for x, y in
                zip(jax.tree.leaves(new.critic_params), jax.tree.leaves(ts.critic_params)))
     np.testing.assert_allclose(step, CFG.lr_critic * CFG.lr_final_frac, rtol=1e-3)
+
+
+def test_band_entropy_scale_weights_only_the_band_head():
+    """With zero advantages only the entropy bonus moves the actor: scale 0 leaves the band
+    head's weights untouched while the velocity σ still grows; scale 1 raises the band entropy."""
+    ts = init_train_state(jax.random.key(8), CFG, D, NB, NUM_UPDATES)
+    params = ts.actor_params["params"]
+    peaked = {**params, "Dense_4": {**params["Dense_4"], "bias": jnp.array([2.0, 0.0, 0.0, 0.0])}}
+    ts = ts.replace(actor_params={"params": peaked})  # band entropy below its maximum ln 4
+    batch = _batch(ts, jax.random.key(9)).replace(advantages=jnp.zeros((S, M)))
+    cfg = dataclasses.replace(CFG, entropy_coef=1.0, entropy_coef_final_frac=1.0)
+    band_head = lambda s: s.actor_params["params"]["Dense_4"]  # trunk ×2, μ, log σ, band logits
+    std = lambda s: float(jnp.mean(s.actor.apply(s.actor_params, batch.obs).distributions.velocity.stddev()))
+    band_h = lambda s: float(jnp.mean(s.actor.apply(s.actor_params, batch.obs).distributions.band.entropy()))
+    off, m_off = _update(jax.random.key(10), ts, batch, dataclasses.replace(cfg, band_entropy_scale=0.0), NUM_UPDATES)
+    on, m_on = _update(jax.random.key(10), ts, batch, cfg, NUM_UPDATES)
+    for x, y in zip(jax.tree.leaves(band_head(off)), jax.tree.leaves(band_head(ts))):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    assert std(off) > std(ts) and std(on) > std(ts)
+    assert band_h(on) > band_h(ts) + 1e-3
+    assert 0.0 < float(m_on["entropy_band"]) < float(m_on["entropy"])

@@ -124,18 +124,25 @@ def init_train_state(key: jax.Array, ppo_cfg: PPOConfig, obs_dim: int, num_bands
                       update=zero, actor=actor, critic=critic)
 
 
-def _actor_loss(params, actor: Actor, mb: Batch, clip_eps: float, entropy_coef: jax.Array):
-    """PPO-clip on per-agent ratios and advantages [mb, M] (advantages normalised over both)."""
+def _actor_loss(params, actor: Actor, mb: Batch, clip_eps: float, entropy_coef: jax.Array,
+                band_entropy_scale: float):
+    """PPO-clip on per-agent ratios and advantages [mb, M] (advantages normalised over both).
+
+    Entropy bonus: entropy_coef · (H[velocity] + band_entropy_scale · H[band]); the joint
+    entropy is the sum of the two, so scale 1 is the plain joint bonus.
+    """
     dist = actor.apply(params, mb.obs)
     log_ratio = dist.log_prob(mb.action) - mb.log_prob
     ratio = jnp.exp(log_ratio)
     adv = (mb.advantages - mb.advantages.mean()) / (mb.advantages.std() + 1e-8)
     surrogate = jnp.minimum(ratio * adv, jnp.clip(ratio, 1.0 - clip_eps, 1.0 + clip_eps) * adv).mean()
-    entropy = dist.entropy().mean()
-    aux = {"entropy": entropy,
+    parts = dist.distributions  # Action(velocity=Gaussian, band=Categorical)
+    entropy_velocity, entropy_band = parts.velocity.entropy().mean(), parts.band.entropy().mean()
+    aux = {"entropy": entropy_velocity + entropy_band, "entropy_band": entropy_band,
            "approx_kl": jnp.mean((ratio - 1.0) - log_ratio),
            "clip_frac": jnp.mean((jnp.abs(ratio - 1.0) > clip_eps).astype(jnp.float32))}
-    return -surrogate - entropy_coef * entropy, aux
+    bonus = entropy_velocity + band_entropy_scale * entropy_band
+    return -surrogate - entropy_coef * bonus, aux
 
 
 def _critic_loss(params, critic: Critic, mb: Batch, value_coef: float):
@@ -185,7 +192,8 @@ def ppo_update(key: jax.Array, train_state: TrainState, batch: Batch, ppo_cfg: P
         if minibatch_sharding is not None:
             mb = jax.lax.with_sharding_constraint(mb, minibatch_sharding)
         (actor_loss, aux), actor_grads = jax.value_and_grad(_actor_loss, has_aux=True)(
-            actor_params, train_state.actor, mb, ppo_cfg.clip_eps, entropy_coef)
+            actor_params, train_state.actor, mb, ppo_cfg.clip_eps, entropy_coef,
+            ppo_cfg.band_entropy_scale)
         critic_loss, critic_grads = jax.value_and_grad(_critic_loss)(
             critic_params, train_state.critic, mb, ppo_cfg.value_coef)
         stopped = stopped | ((ppo_cfg.target_kl > 0) & (aux["approx_kl"] > ppo_cfg.target_kl))
