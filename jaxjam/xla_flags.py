@@ -40,6 +40,17 @@ def _jaxlib_version() -> tuple[int, ...]:
         return (0, 0)
 
 
+def apply_cpu_thread_floor(environ: MutableMapping[str, str] = os.environ,
+                           cpu_count: int | None = None) -> list[str]:
+    """Raise an unset `NPROC` to MIN_CPU_THREADS on a machine with fewer cores (the LAPACK
+    deadlock above); returns what was set. Also used by the test suite's conftest."""
+    cores = cpu_count if cpu_count is not None else (os.cpu_count() or 1)
+    if "NPROC" in environ or cores >= MIN_CPU_THREADS:
+        return []
+    environ["NPROC"] = str(MIN_CPU_THREADS)
+    return [f"NPROC={MIN_CPU_THREADS}"]
+
+
 def apply_default_xla_flags(environ: MutableMapping[str, str] = os.environ,
                             cpu_count: int | None = None) -> list[str]:
     """Append FAST_COMPILE_FLAGS the user has not set to `XLA_FLAGS`, and raise an unset
@@ -50,11 +61,7 @@ def apply_default_xla_flags(environ: MutableMapping[str, str] = os.environ,
     """
     if environ.get("JAXJAM_XLA_DEFAULTS", "on").lower() == "off" or _jaxlib_version() < MIN_JAXLIB:
         return []
-    added_env = []
-    cores = cpu_count if cpu_count is not None else (os.cpu_count() or 1)
-    if "NPROC" not in environ and cores < MIN_CPU_THREADS:
-        environ["NPROC"] = str(MIN_CPU_THREADS)
-        added_env.append(f"NPROC={MIN_CPU_THREADS}")
+    added_env = apply_cpu_thread_floor(environ, cpu_count)
     current = environ.get("XLA_FLAGS", "")
     added = [f for f in FAST_COMPILE_FLAGS if f.split("=")[0] not in current]
     if added:

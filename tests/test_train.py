@@ -77,8 +77,11 @@ def test_large_scale_smoke(tmp_path, monkeypatch):
         "large_scale", os.path.join(os.path.dirname(__file__), "..", "experiments", "large_scale.py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    out = mod.main(["--smoke", "--out", str(tmp_path / "large")])
-    assert out["env_steps"] > 0 and "random" in out["results"]
+    tuned = os.path.join(os.path.dirname(__file__), "..", "experiments", "configs", "large_tuned.yaml")
+    out = mod.main(["--smoke", "--config", tuned, "--out", str(tmp_path / "large")])
+    assert out["env_steps"] > 0 and "random" in out["results"] and "trained (sampled)" in out["results"]
+    used = json.load(open(tmp_path / "large" / "config.json"))
+    assert used["env"]["obs"] == "local_graph" and used["ppo"]["band_entropy_scale"] == 0.03
 
 
 def test_compile_programs_equal_the_jitted_ones_and_take_host_runners():

@@ -35,3 +35,11 @@ def test_few_cores_get_a_thread_floor_unless_nproc_is_set():
     mine = {"NPROC": "2"}
     apply_default_xla_flags(mine, cpu_count=2)
     assert mine["NPROC"] == "2"
+
+
+def test_thread_floor_alone_leaves_xla_flags_and_big_machines_alone():
+    env = {}
+    assert xla_flags.apply_cpu_thread_floor(env, cpu_count=2) == [f"NPROC={xla_flags.MIN_CPU_THREADS}"]
+    assert set(env) == {"NPROC"}
+    big = {}
+    assert xla_flags.apply_cpu_thread_floor(big, cpu_count=8) == [] and big == {}
