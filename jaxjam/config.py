@@ -103,6 +103,7 @@ class EnvConfig:
     local_graph_k: int = 8
     local_graph_cut_k: int = 0  # of those K slots, how many hold the nearest links crossing the Fiedler cut
     credit_weight: float = 0.0  # w6 ≥ 0: per-jammer λ₂ credit (jaxjam model); > 0 = per-agent rewards
+    own_overlap: bool = False  # r5 per jammer: its own share of the close pairs (same team mean) -> per-agent rewards
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ chunk by chunk.
 `compile_programs(trainer, key)` compiles the init and chunk programs side by side (what the
 CLI does: a cold start pays the larger compile, not the sum).
 
-Values, rewards and advantages are per agent `[B, M]`: the team reward, plus
-`env.credit_weight` × each jammer's own λ₂ credit when that is on (docs/model.md, item 13).
+Values, rewards and advantages are per agent `[B, M]`: the env's `info.agent_reward`, i.e. the
+team reward, plus `env.credit_weight` × each jammer's own λ₂ credit and, with `env.own_overlap`,
+its own share of the overlap penalty (docs/model.md, items 13 and 17).
 
 The actor's Gaussian is over velocity / v_max (so exploration noise is in units
 of the speed limit); the environment receives velocity · v_max in m/s and clips
@@ -85,7 +86,8 @@ class Transition(NamedTuple):
     log_prob: jax.Array  # [B, M]
     value: jax.Array  # [B, M]
     next_value: jax.Array  # [B, M] value of the obs reached before any reset
-    reward: jax.Array  # [B, M] team reward + credit_weight · per-jammer credit
+    reward: jax.Array  # [B, M] per-jammer reward (info.agent_reward: the team reward unless
+    #                    env.credit_weight or env.own_overlap make it per agent)
     done: jax.Array  # [B]
     terminated: jax.Array  # [B]
     reduction: jax.Array  # [B] λ₂ reduction this step
@@ -149,8 +151,7 @@ def make_train(config: Config, mesh=None) -> Trainer:
             jax.random.split(k_env, num_envs), env_state, env_action, config, axis_name)
         next_value = ts.critic.apply(ts.critic_params, info.final_obs)
         log = log.update(reward, info.lambda2_reduction, done, e.max_steps)
-        agent_reward = reward[:, None] + e.credit_weight * info.credit
-        tr = Transition(obs, action, log_prob, value, next_value, agent_reward, done, info.terminated,
+        tr = Transition(obs, action, log_prob, value, next_value, info.agent_reward, done, info.terminated,
                         info.lambda2_reduction, info.band_match)
         return (ts, env_state, next_obs, log, key), tr
 

@@ -89,5 +89,5 @@ def test_large_tuned_yaml_is_the_documented_8_seed_setting():
         "env.obs": "local_graph", "env.reward_weights": "1,0.3,0,0.1,0.2", "env.local_graph_k": 8,
         "env.local_graph_cut_k": 4, "ppo.lr_actor": 3e-4, "ppo.lr_critic": 1e-3,
         "ppo.entropy_coef": 0.1, "ppo.band_entropy_scale": 0.03, "ppo.num_minibatches": 32,
-        "run.updates_per_chunk": 49})
+        "env.own_overlap": True, "ppo.critic_obs": "pooled_own", "run.updates_per_chunk": 49})
     assert load_yaml(path, preset("default")) == want

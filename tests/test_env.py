@@ -291,3 +291,26 @@ def test_per_jammer_credit_matches_numpy_and_bounds_lambda2():
     off = override(cfg, {"env.credit_weight": 0.0})
     _, _, _, _, info0 = step_no_reset(jax.random.PRNGKey(4), state, act, off)
     np.testing.assert_array_equal(np.asarray(info0.credit), 0.0)
+
+
+def test_own_overlap_shares_the_team_penalty_by_jammer():
+    """o_m = (# other jammers within 2·R_jam) / (M − 1) (float64 numpy); its mean is r5, so
+    agent rewards = team reward + w5 (r5 − o_m) keep the team mean; off: the team reward each."""
+    cfg = override(preset("default"), {"env.num_jammers": 5, "env.own_overlap": True})
+    _, state = reset(jax.random.PRNGKey(7), cfg)
+    jpos = np.array([[50, 50], [60, 50], [50, 75], [150, 150], [175, 150]], np.float32)
+    state = state.replace(jammer_pos=jnp.asarray(jpos))
+    act = Action(velocity=jnp.zeros((5, 2)), band=jnp.full((5,), state.enemy_band, jnp.int32))
+    _, _, reward, _, info = step_no_reset(jax.random.PRNGKey(8), state, act, cfg)
+    jam_r = np.asarray(cfg.physics.jam_range_m())[int(state.enemy_band)]
+    d = np.linalg.norm(jpos[:, None].astype(np.float64) - jpos[None], axis=-1)
+    own = ((d < 2 * jam_r) & ~np.eye(5, dtype=bool)).sum(1) / 4.0
+    np.testing.assert_allclose(own, [0.5, 0.5, 0.5, 0.25, 0.25])  # R_jam = 15 m: pairs closer than 30 m
+    r5 = float(info.reward_terms[4])
+    np.testing.assert_allclose(own.mean(), r5, rtol=1e-6)
+    w5 = cfg.env.reward_weights[4]
+    np.testing.assert_allclose(np.asarray(info.agent_reward), float(reward) + w5 * (r5 - own), rtol=1e-5)
+    np.testing.assert_allclose(float(np.mean(info.agent_reward)), float(reward), rtol=1e-5)
+    _, _, reward0, _, info0 = step_no_reset(jax.random.PRNGKey(8), state, act,
+                                            override(cfg, {"env.own_overlap": False}))
+    np.testing.assert_array_equal(np.asarray(info0.agent_reward), float(reward0))

@@ -18,10 +18,11 @@ TINY = override(preset("default"), {
     "env.max_steps": 64, "run.updates_per_chunk": 40})
 
 
-CREDIT = override(TINY, {"env.credit_weight": 1.0, "ppo.critic_obs": "pooled_own"})
+PER_AGENT = override(TINY, {"env.credit_weight": 1.0, "env.own_overlap": True,
+                            "ppo.critic_obs": "pooled_own"})
 
 
-@pytest.mark.parametrize("cfg", [TINY, CREDIT], ids=["team_reward", "per_jammer_credit"])
+@pytest.mark.parametrize("cfg", [TINY, PER_AGENT], ids=["team_reward", "per_agent_rewards"])
 def test_learning_beats_random_on_same_episodes(cfg):
     tr = make_train(cfg)
     runner, metrics = tr.train_chunk(tr.init(jax.random.PRNGKey(0)))

@@ -21,8 +21,10 @@ from jaxjam.config import Config
 from jaxjam.env.observations import observe
 from jaxjam.env.reward import (
     LAMBDA2_EPS,
+    agent_rewards,
     fiedler_credit,
     lambda2_reduction,
+    own_overlap_fraction,
     reward_terms,
     total_reward,
 )
@@ -167,6 +169,7 @@ def step_no_reset(key, state: EnvState, action: Action, config: Config):
         links=(jnp.sum(adj) // 2).astype(jnp.int32),
         num_components=num_components(adj_j), band_match=terms[1], reward_terms=terms,
         terminated=jnp.bool_(False), truncated=truncated, final_obs=obs, credit=credit,
+        agent_reward=agent_rewards(reward, terms, credit, own_overlap_fraction(jpos, jam_r), e),
     )
     return obs, state, reward, truncated, info
 

@@ -40,6 +40,33 @@ def overlap_fraction(jammer_pos, jam_range_m):
     return jnp.sum(close) / (m * (m - 1) / 2)
 
 
+def own_overlap_fraction(jammer_pos, jam_range_m):
+    """`[M]`: fraction of the other jammers closer than 2·R_jam to each jammer; 0 when M = 1.
+
+    Its mean over jammers is `overlap_fraction` (each close pair counts once for each of its
+    two jammers), so w5·(r5 − o_m) shares the team's overlap penalty out to the jammers that
+    cause it without changing the team total (env.own_overlap, docs/model.md item 17).
+    """
+    m = jammer_pos.shape[0]
+    if m < 2:
+        return jnp.zeros((m,), jnp.float32)
+    d = jnp.linalg.norm(jammer_pos[:, None, :] - jammer_pos[None, :, :], axis=-1)
+    close = (d < 2.0 * jam_range_m) & ~jnp.eye(m, dtype=bool)
+    return (jnp.sum(close, axis=1) / (m - 1)).astype(jnp.float32)
+
+
+def agent_rewards(reward, terms, credit, own_overlap, cfg: EnvConfig):
+    """`[M]` per-jammer rewards: the team reward + w6·credit + w5·(r5 − o_m) when env.own_overlap.
+
+    Both additions are the jammer's own; the overlap one has mean 0 over the jammers. Without
+    either option every jammer gets the team reward.
+    """
+    out = reward + cfg.credit_weight * credit
+    if cfg.own_overlap:
+        out = out + cfg.reward_weights[4] * (terms[4] - own_overlap)
+    return out.astype(jnp.float32)
+
+
 def reward_terms(reduction, jammer_band, enemy_band, jammer_pos, targets, velocity, jam_range_m,
                  cfg: EnvConfig):
     """`[5]` terms: r1 λ₂ reduction, r2 band match, r3 proximity, r4 energy, r5 overlap.

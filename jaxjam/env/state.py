@@ -55,3 +55,4 @@ class StepInfo:
     truncated: jax.Array  # [] bool time limit reached
     final_obs: jax.Array  # [M, D] observation reached by this step, before any auto-reset
     credit: jax.Array  # [M] per-jammer λ₂ credit (env.reward.fiedler_credit; 0 if credit_weight = 0)
+    agent_reward: jax.Array  # [M] what each jammer learns from (env.reward.agent_rewards)
