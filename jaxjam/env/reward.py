@@ -30,18 +30,8 @@ def fiedler_credit(adjacency, jam_masks, fiedler, lambda2_baseline):
     return jnp.where(lambda2_baseline > LAMBDA2_EPS, jnp.clip(share, 0.0, 1.0), 0.0).astype(jnp.float32)
 
 
-def overlap_fraction(jammer_pos, jam_range_m):
-    """Fraction of jammer pairs closer than 2·R_jam (strict), 0 when M = 1."""
-    m = jammer_pos.shape[0]
-    if m < 2:
-        return jnp.float32(0.0)
-    d = jnp.linalg.norm(jammer_pos[:, None, :] - jammer_pos[None, :, :], axis=-1)
-    close = (d < 2.0 * jam_range_m) & jnp.triu(jnp.ones((m, m), bool), k=1)
-    return jnp.sum(close) / (m * (m - 1) / 2)
-
-
 def own_overlap_fraction(jammer_pos, jam_range_m):
-    """`[M]`: fraction of the other jammers closer than 2·R_jam to each jammer; 0 when M = 1.
+    """`[M]`: fraction of the other jammers closer than 2·R_jam (strict) to each jammer; 0 when M = 1.
 
     Its mean over jammers is `overlap_fraction` (each close pair counts once for each of its
     two jammers), so w5·(r5 − o_m) shares the team's overlap penalty out to the jammers that
@@ -53,6 +43,11 @@ def own_overlap_fraction(jammer_pos, jam_range_m):
     d = jnp.linalg.norm(jammer_pos[:, None, :] - jammer_pos[None, :, :], axis=-1)
     close = (d < 2.0 * jam_range_m) & ~jnp.eye(m, dtype=bool)
     return (jnp.sum(close, axis=1) / (m - 1)).astype(jnp.float32)
+
+
+def overlap_fraction(jammer_pos, jam_range_m):
+    """Fraction of jammer pairs closer than 2·R_jam (strict), 0 when M = 1 (r5)."""
+    return jnp.mean(own_overlap_fraction(jammer_pos, jam_range_m))
 
 
 def agent_rewards(reward, terms, credit, own_overlap, cfg: EnvConfig):
