@@ -21,6 +21,7 @@ import jax.numpy as jnp
 
 from jaxjam.config import PRESETS, Config, override, preset
 from jaxjam.env import Action
+from jaxjam.env.observations import neighbour_obs
 from jaxjam.evaluate import compare_policies, format_table, heuristic_policy, random_policy
 from jaxjam.xla_flags import apply_default_xla_flags
 
@@ -44,12 +45,9 @@ def disperse_policy(config: Config, radius_m: float):
     e = config.env
 
     def act(key, obs, state):
-        pos, m = state.jammer_pos, e.num_jammers
-        rel = pos[None, :, :] - pos[:, None, :]  # [M, M, 2]: other − self
-        d2 = jnp.where(jnp.eye(m, dtype=bool), jnp.inf, jnp.sum(rel * rel, axis=-1))
-        nearest = jnp.argmin(d2, axis=1)
-        dist = jnp.sqrt(d2[jnp.arange(m), nearest])
-        away = -rel[jnp.arange(m), nearest] / jnp.maximum(dist, 1e-6)[:, None]
+        rel = neighbour_obs(state, config) * e.arena_m  # [M, 2] m: nearest other jammer − self
+        dist = jnp.linalg.norm(rel, axis=-1)
+        away = -rel / jnp.maximum(dist, 1e-6)[:, None]
         vel = jnp.where((dist < radius_m)[:, None], away * e.v_max_m_s, 0.0)
         return Action(velocity=vel, band=_enemy_band(state, config))
     return act

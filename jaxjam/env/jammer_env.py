@@ -154,7 +154,8 @@ def step_no_reset(key, state: EnvState, action: Action, config: Config):
     reduction = lambda2_reduction(l2, base)
     jam_r = _jam_range(config, state.enemy_band)
     targets = target_centroids(jpos, assignment, cent, valid)
-    terms = reward_terms(reduction, jband, state.enemy_band, jpos, targets, vel, jam_r, e)
+    own_overlap = own_overlap_fraction(jpos, jam_r)  # [M]; r5 is its mean
+    terms = reward_terms(reduction, jband, state.enemy_band, jpos, targets, vel, own_overlap, e)
     reward = total_reward(terms, e)
     truncated = t >= e.max_steps
     jam_mask = adj & ~adj_j
@@ -169,7 +170,7 @@ def step_no_reset(key, state: EnvState, action: Action, config: Config):
         links=(jnp.sum(adj) // 2).astype(jnp.int32),
         num_components=num_components(adj_j), band_match=terms[1], reward_terms=terms,
         terminated=jnp.bool_(False), truncated=truncated, final_obs=obs, credit=credit,
-        agent_reward=agent_rewards(reward, terms, credit, own_overlap_fraction(jpos, jam_r), e),
+        agent_reward=agent_rewards(reward, terms, credit, own_overlap, e),
     )
     return obs, state, reward, truncated, info
 

@@ -62,19 +62,21 @@ def agent_rewards(reward, terms, credit, own_overlap, cfg: EnvConfig):
     return out.astype(jnp.float32)
 
 
-def reward_terms(reduction, jammer_band, enemy_band, jammer_pos, targets, velocity, jam_range_m,
+def reward_terms(reduction, jammer_band, enemy_band, jammer_pos, targets, velocity, own_overlap,
                  cfg: EnvConfig):
     """`[5]` terms: r1 λ₂ reduction, r2 band match, r3 proximity, r4 energy, r5 overlap.
 
     velocity `[M, 2]` m/s is the applied (clipped) velocity. r4 is the mean of
     |v|²/v_max² (in [0, 2]) for `reference`, and half of that (in [0, 1]) for `jaxjam`.
+    own_overlap `[M]` is `own_overlap_fraction` (r5 is its mean, `overlap_fraction`); the
+    step computes it once for r5 and for the per-jammer shares of `agent_rewards`.
     """
     r2 = jnp.mean(jammer_band == enemy_band)
     dist = jnp.linalg.norm(jammer_pos - targets, axis=-1)
     r3 = jnp.mean(jnp.exp(-cfg.proximity_kappa_per_m * dist))
     energy = jnp.sum(velocity * velocity, axis=-1) / cfg.v_max_m_s ** 2
     r4 = jnp.mean(energy) * (1.0 if cfg.model == "reference" else 0.5)
-    r5 = overlap_fraction(jammer_pos, jam_range_m)
+    r5 = jnp.mean(own_overlap)
     return jnp.stack([reduction, r2, r3, r4, r5]).astype(jnp.float32)
 
 
