@@ -11,7 +11,9 @@ leading seed axis) and `meta` (JSON: config, chunk, env_steps, metrics). Orbax k
 `keep` steps plus the one with the highest `best_metric`. Restores go into the structure of
 a template (`trainer.init(key)`, `init_seeds(keys)` or their `jax.eval_shape`), so the static
 actor/critic modules come from the current code. Save a runner before passing it to
-`train_chunk`, which donates (deletes) it. Single process; raw uint32 PRNG keys, as in jaxjam.
+`train_chunk`, which donates (deletes) it. Raw uint32 PRNG keys, as in jaxjam. Several processes
+(`jax.distributed`): every process calls `save` and `restore` (Orbax coordinates them) on a
+directory they share; a template laid out on a mesh is restored straight into that layout.
 """
 
 from __future__ import annotations
@@ -133,11 +135,18 @@ class CheckpointStore:
                 for k in sorted(set(saved) | set(want)) if fmt(saved.get(k)) != fmt(want.get(k))]
 
     def _read(self, template, step: int):
-        # Orbax returns *committed* device arrays, which changes train_chunk's jit signature and
-        # recompiles it; a host round trip gives uncommitted arrays like `trainer.init` returns.
-        abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), template)
+        """Restore into `template`'s layout: its shardings when it spans several devices (a mesh,
+        possibly over several processes), else uncommitted host-backed arrays."""
+        leaves = jax.tree.leaves(template)
+        on_mesh = all(isinstance(x, jax.Array) and len(x.sharding.device_set) > 1 for x in leaves)
+        abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(
+            x.shape, x.dtype, sharding=x.sharding if on_mesh else None), template)
         out = self._mngr().restore(step, args=ocp.args.Composite(
             state=ocp.args.StandardRestore(abstract), meta=ocp.args.JsonRestore()))
+        if on_mesh:  # the layout the jitted programs pin: no re-layout, no recompilation
+            return out.state, dict(out.meta)
+        # Orbax returns *committed* device arrays, which changes train_chunk's jit signature and
+        # recompiles it; a host round trip gives uncommitted arrays like `trainer.init` returns.
         return jax.tree.map(lambda x: jnp.asarray(np.asarray(x)), out.state), dict(out.meta)
 
     def meta(self, step: int | None = None) -> dict:

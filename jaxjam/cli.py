@@ -61,10 +61,13 @@ def build_config(args) -> Config:
 class Progress:
     """One-line progress bar with steps/s, mean return and λ₂ reduction."""
 
-    def __init__(self, total_steps: int, start_steps: int = 0, seeds: int = 1):
+    def __init__(self, total_steps: int, start_steps: int = 0, seeds: int = 1, enabled: bool = True):
         self.total, self.start, self.seeds, self.t0 = total_steps, start_steps, seeds, time.perf_counter()
+        self.enabled = enabled  # False on every process but the first of a multi-host run
 
     def show(self, steps: int, m: dict[str, float], final: bool = False) -> None:
+        if not self.enabled:
+            return
         frac = min(1.0, steps / self.total)
         elapsed = time.perf_counter() - self.t0
         rate = (steps - self.start) / max(elapsed, 1e-9)  # per seed
@@ -85,6 +88,20 @@ def _host_metrics(metrics) -> list[dict[str, float]]:
     m = {k: v.mean(axis=0) if v.ndim == 2 else v for k, v in m.items()}
     n = len(next(iter(m.values())))
     return [{k: float(v[i]) for k, v in m.items()} for i in range(n)]
+
+
+def _truncate_csv(csv_path: str, env_steps: int) -> None:
+    """Drop the rows after `env_steps`: those of chunks trained after the checkpoint resumed from."""
+    if not os.path.exists(csv_path):
+        return
+    with open(csv_path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    keep = [row for row in rows if float(row["env_steps"]) <= env_steps]
+    if len(keep) < len(rows):
+        with open(csv_path, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(keep)
 
 
 def enable_compilation_cache(path: str | None = None) -> None:
@@ -109,10 +126,12 @@ def train_and_evaluate(cfg: Config, resume: bool = False) -> dict:
     Returns {"wall_s", "steps_per_s", "env_steps", "results"} (results: see `evaluate_runner`).
     """
     from jaxjam.checkpoint import CheckpointStore
-    from jaxjam.sharding import env_mesh, shard_runner
+    from jaxjam.sharding import env_mesh
     from jaxjam.train import compile_programs, make_train
 
     r = cfg.run
+    primary = jax.process_index() == 0  # several processes (hosts): only the first writes files
+    say = print if primary else (lambda *a, **k: None)
     os.makedirs(r.out, exist_ok=True)
     t_start = time.perf_counter()
     mesh = env_mesh(r.devices)  # run.devices: 1 = one device, 0 = all, N = the first N
@@ -129,42 +148,46 @@ def train_and_evaluate(cfg: Config, resume: bool = False) -> dict:
         raise ValueError(f"{store.directory} holds checkpoints of an earlier run: pass --resume to "
                          f"continue it, or choose another --out")
     if resume and store.has_checkpoint():
-        runner, meta = store.restore_latest(runner)  # host arrays, whatever the saved layout
-        if mesh is not None:
-            runner = shard_runner(runner, mesh, seed_axis=seeds > 1)
-        start_chunk = meta["chunk"] + 1
-        print(f"resumed from {store.directory} at chunk {meta['chunk']} ({meta['env_steps']:,} env steps)")
-    elif os.path.exists(csv_path):
+        runner, meta = store.restore_latest(runner)  # in the layout of `runner` (the mesh's)
+        start_chunk, steps = meta["chunk"] + 1, int(np.max(meta["env_steps"]))  # per seed
+        if primary:  # rows of chunks trained after this checkpoint (a killed run) are redone
+            _truncate_csv(csv_path, steps)
+        say(f"resumed from {store.directory} at chunk {meta['chunk']} ({steps:,} env steps per seed)")
+    elif primary and os.path.exists(csv_path):
         os.remove(csv_path)
-    with open(os.path.join(r.out, "config.json"), "w") as fh:
-        json.dump(to_dict(cfg), fh, indent=1)
+    if primary:
+        with open(os.path.join(r.out, "config.json"), "w") as fh:
+            json.dump(to_dict(cfg), fh, indent=1)
     n_chunks = trainer.num_updates // trainer.updates_per_chunk
     per_chunk = trainer.updates_per_chunk * trainer.steps_per_update
     total = trainer.num_updates * trainer.steps_per_update
     e = cfg.env
-    print(f"jaxjam train: model={e.model} obs={e.obs} M={e.num_jammers} N={e.num_enemies} "
-          f"arena={e.arena_m:g} m | {total:,} env steps = {trainer.num_updates} updates × "
-          f"{cfg.ppo.num_envs} envs × {cfg.ppo.rollout_steps} steps | seeds={seeds} | "
-          f"device={jax.devices()[0].platform}×{mesh.size if mesh else 1} | out={r.out}", flush=True)
-    progress = Progress(total, start_chunk * per_chunk, seeds)
+    hosts = f" over {jax.process_count()} processes" if jax.process_count() > 1 else ""
+    say(f"jaxjam train: model={e.model} obs={e.obs} M={e.num_jammers} N={e.num_enemies} "
+        f"arena={e.arena_m:g} m | {total:,} env steps = {trainer.num_updates} updates × "
+        f"{cfg.ppo.num_envs} envs × {cfg.ppo.rollout_steps} steps | seeds={seeds} | "
+        f"device={jax.devices()[0].platform}×{mesh.size if mesh else 1}{hosts} | out={r.out}", flush=True)
+    progress = Progress(total, start_chunk * per_chunk, seeds, enabled=primary)
     for c in range(start_chunk, n_chunks):
         runner, metrics = chunk_fn(runner)
         rows = _host_metrics(metrics)
-        new_file = not os.path.exists(csv_path)
-        with open(csv_path, "a", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            if new_file:
-                w.writeheader()
-            w.writerows(rows)
+        if primary:
+            new_file = not os.path.exists(csv_path)
+            with open(csv_path, "a", newline="") as fh:
+                w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+                if new_file:
+                    w.writeheader()
+                w.writerows(rows)
         progress.show((c + 1) * per_chunk, rows[-1], final=c == n_chunks - 1)
         if (c + 1) % r.checkpoint_every_chunks == 0 or c == n_chunks - 1:
-            store.save(runner, c, rows[-1], rows[-1]["episode_mean_reduction"])
+            store.save(runner, c, rows[-1], rows[-1]["episode_mean_reduction"])  # all processes
     wall = time.perf_counter() - t_start
     done = (n_chunks - start_chunk) * per_chunk * seeds
-    print(f"training: {wall:.1f}s wall incl. compilation, {done / wall:,.0f} env steps/s "
-          f"(all seeds); checkpoints in {store.directory}")
-    results = evaluate_runner(cfg, runner, seeds)
-    _report(cfg, results, r.out, csv_path)
+    say(f"training: {wall:.1f}s wall incl. compilation, {done / wall:,.0f} env steps/s "
+        f"(all seeds); checkpoints in {store.directory}")
+    results = evaluate_runner(cfg, runner, seeds)  # every process (same result), one reports
+    if primary:
+        _report(cfg, results, r.out, csv_path)
     return {"wall_s": wall, "steps_per_s": done / wall, "env_steps": done, "results": results}
 
 
@@ -228,7 +251,8 @@ def eval_main(args) -> int:
     template = trainer.init_seeds(jax.random.split(key, seeds)) if seeds > 1 else trainer.init(key)
     store = CheckpointStore(ckpt_dir, cfg)
     runner, meta = (store.restore_best if args.best else store.restore_latest)(template)
-    print(f"checkpoint {ckpt_dir}: chunk {meta['chunk']}, {meta['env_steps']:,} env steps")
+    print(f"checkpoint {ckpt_dir}: chunk {meta['chunk']}, "
+          f"{int(np.max(meta['env_steps'])):,} env steps per seed")
     results = evaluate_runner(cfg, runner, seeds)
     _report(cfg, results, run_dir if os.path.isdir(run_dir) else ".", None)
     return 0

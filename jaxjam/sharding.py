@@ -14,7 +14,8 @@ device steps `num_envs / devices` envs; the PPO losses are means over the whole 
 XLA's partitioner inserts the cross-device reductions (the gradient all-reduce) itself.
 
 Several hosts: call `maybe_initialize_distributed()` before anything touches JAX; the mesh then
-spans `jax.devices()` of all processes (untested here; see docs/architecture.md).
+spans `jax.devices()` of all processes (`run.devices` 0), every process runs the same programs,
+and `jaxjam train` lets only process 0 write files (tests/test_multihost.py: 2 CPU processes).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ ENV_BATCHED_FIELDS = ("env_state", "obs", "log")  # Runner fields with a leading
 
 def resolve_devices(num_devices: int = 0, devices: Sequence[jax.Device] | None = None) -> list:
     """The first `num_devices` of `devices` (default `jax.devices()`, all processes); 0 = all."""
+    if devices is None and jax.process_count() > 1 and num_devices not in (0, jax.device_count()):
+        raise ValueError(f"run.devices must be 0 (all {jax.device_count()} devices) when training "
+                         f"over {jax.process_count()} processes, got {num_devices}")
     devices = list(jax.devices() if devices is None else devices)
     if num_devices < 0 or num_devices > len(devices):
         raise ValueError(f"run.devices must be in [0, {len(devices)}] (0 = all {len(devices)} "

@@ -83,6 +83,13 @@ CHECK = textwrap.dedent(r"""
     assert_layout(restored)
     for a, b in zip(jax.tree.leaves(out), jax.tree.leaves(restored)):
         assert np.array_equal(np.asarray(a), np.asarray(b))
+    # Into a template already on the mesh (the CLI's resume): restored straight into its layout.
+    direct, _ = store.restore_latest(sharded.init(jax.random.PRNGKey(5)))
+    assert_layout(direct)
+    for a, b in zip(jax.tree.leaves(out), jax.tree.leaves(direct)):
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    again, _ = sharded.train_chunk(direct)
+    assert_layout(again)
     again, _ = sharded.train_chunk(restored)
     assert_layout(again)
     assert sharded.train_chunk._cache_size() == 1
