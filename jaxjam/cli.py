@@ -115,8 +115,10 @@ def enable_compilation_cache(path: str | None = None) -> None:
 def train_main(args) -> int:
     from jaxjam.sharding import maybe_initialize_distributed
 
-    maybe_initialize_distributed()  # several hosts: only if JAX_COORDINATOR_ADDRESS is set
+    distributed = maybe_initialize_distributed()  # several hosts: if JAX_COORDINATOR_ADDRESS is set
     train_and_evaluate(build_config(args), resume=args.resume)
+    if distributed:  # wait for every process before process 0's coordinator goes away
+        jax.distributed.shutdown()
     return 0
 
 

@@ -38,7 +38,8 @@ from flax import struct
 from jaxjam.agents import Batch, TrainState, gae, init_train_state, ppo_update
 from jaxjam.config import Config, validate
 from jaxjam.env import Action, EnvState, obs_dim, reset, step_batch
-from jaxjam.sharding import check_divisible, env_sharding, replicated, runner_shardings
+from jaxjam.sharding import (check_divisible, env_sharding, on_each_device, replicated,
+                             runner_shardings)
 
 
 @struct.dataclass
@@ -147,8 +148,9 @@ def make_train(config: Config, mesh=None) -> Trainer:
         action, log_prob = ts.actor.apply(ts.actor_params, obs).sample_and_log_prob(seed=k_act)
         value = ts.critic.apply(ts.critic_params, obs)
         env_action = action.replace(velocity=action.velocity * v_max)
-        next_obs, env_state, reward, done, info = step_batch(
-            jax.random.split(k_env, num_envs), env_state, env_action, config, axis_name)
+        env_batch_step = on_each_device(partial(step_batch, config=config, axis_name=axis_name), mesh)
+        next_obs, env_state, reward, done, info = env_batch_step(
+            jax.random.split(k_env, num_envs), env_state, env_action)
         next_value = ts.critic.apply(ts.critic_params, info.final_obs)
         log = log.update(reward, info.lambda2_reduction, done, e.max_steps)
         tr = Transition(obs, action, log_prob, value, next_value, info.agent_reward, done, info.terminated,
