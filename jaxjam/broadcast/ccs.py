@@ -16,12 +16,9 @@ Each round
 It stops when no corner is open: the optimal scalarised value is convex in w and the envelope is
 linear between corners, so the envelope is then within ``tol`` of the optimum for every weight.
 
-The scalarised solvers are float64 DPs specialised to the broadcast model: the states are an
-n-dimensional 2 x ... x 2 array with the weight batch last, so the expectation over independent
-arrivals is n axis-wise mixes instead of a dense 2^n x 2^n product; the check pass carries only
-the scalar value per state and weight; the vector pass records the lexicographic (w·v, then
-total) decisions backwards and sums the expected sends forwards from the start state. Batches
-run in fixed-size chunks (one compiled shape) on a small thread pool.
+The scalarised solvers are the float64 kernels of ``jaxjam.broadcast.dp_kernels`` (scalar values
+for the checks, value vectors from the start state for the open corners). Batches run in
+fixed-size chunks (one compiled shape) on a small thread pool.
 """
 
 from __future__ import annotations
@@ -36,100 +33,12 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.spatial import HalfspaceIntersection, QhullError
 
+from jaxjam.broadcast.dp_kernels import scalar_dp, vector_dp
 from jaxjam.broadcast.model import check_weights, validate
 
 CHUNK_SCALAR, CHUNK_VECTOR = 512, 256  # weights per DP call (cache-sized; one compiled shape)
 TIE_TOL = 1e-11  # near-ties in w·Q go to the larger total; the policy loses <= (horizon+1)·TIE_TOL
 QHULL_OPTIONS = ("Qx Q12", "Qx Q12 Q14", "QbB Qx Q12", "QJ")  # tried in order (precision errors)
-
-
-def _half(x, a: int, bit: int):
-    """The bit-``bit`` half of axis ``a`` of x."""
-    return jax.lax.index_in_dim(x, bit, a)
-
-
-def _with_bit(x, a: int, new1):
-    """Replace the bit-1 half of axis ``a`` of x by new1."""
-    return jnp.concatenate([_half(x, a, 0), new1], axis=a)
-
-
-def _mix(x, p):
-    """Expectation over arrivals: x [2,..,2, B] (a value of the next state; axis n-1-i is agent i's
-    bit) -> [2,..,2, B] as a function of the post-send state ``least``."""
-    n = p.shape[0]
-    for i in range(n):
-        a = n - 1 - i
-        x0, x1 = _half(x, a, 0), _half(x, a, 1)
-        x = jnp.concatenate([x0 + p[i] * (x1 - x0), x1], axis=a)
-    return x
-
-
-def _best(c, w):
-    """max over legal actions of w·Q: c [2,..,2, B] (value of the post-send state), w [B, n]."""
-    best = c  # idle
-    for i in range(w.shape[1]):  # agent i sends (states with bit i): w_i + c[s without bit i]
-        a = c.ndim - 2 - i
-        best = _with_bit(best, a, jnp.maximum(_half(best, a, 1), _half(c, a, 0) + w[:, i]))
-    return best
-
-
-@jax.jit
-def _scalar_dp(p, w, horizon):
-    """Optimal scalarised values: p [n], w [B, n], horizon (traced) -> u [2^n, B] = max over
-    policies of w·V(horizon, s)."""
-    n, B = p.shape[0], w.shape[0]
-    u = jax.lax.fori_loop(0, horizon + 1, lambda _, u: _best(_mix(u, p), w), jnp.zeros((2,) * n + (B,), w.dtype))
-    return u.reshape(2**n, B)
-
-
-@partial(jax.jit, static_argnames=("max_len",))
-def _vector_dp(p, w, horizon, tie_tol, s, max_len: int):
-    """Lexicographic (w·v, then total) DP: p [n], w [B, n], start state s, horizon (traced,
-    < max_len) -> value vectors [B, n].
-
-    Decisions as in ``scalarised_dp``: among actions within ``tie_tol`` of the best w·Q, the
-    largest total throughput (then the lowest action index: idle, agent 0, agent 1, ...). A
-    backward pass over (w·v, total) records the decisions [horizon+1, 2,..,2, B]; a forward pass
-    over the state distribution from ``s`` sums the expected sends per agent.
-    """
-    n, B = p.shape[0], w.shape[0]
-    shape = (2,) * n + (B,)
-
-    def back(t, carry):
-        u, tot, js = carry
-        cu, ct = _mix(u, p), _mix(tot, p)
-        lim = _best(cu, w) - tie_tol
-        bu, bt, bj = cu, jnp.where(cu >= lim, ct, -jnp.inf), jnp.zeros(shape, jnp.int8)
-        for i in range(n):  # in action order, keep the first largest total among the near-best
-            a = n - 1 - i
-            qu, qt = _half(cu, a, 0) + w[:, i], _half(ct, a, 0) + 1.0
-            better = (qu >= _half(lim, a, 1)) & (qt > _half(bt, a, 1))
-            bu = _with_bit(bu, a, jnp.where(better, qu, _half(bu, a, 1)))
-            bt = _with_bit(bt, a, jnp.where(better, qt, _half(bt, a, 1)))
-            bj = _with_bit(bj, a, jnp.where(better, jnp.int8(i + 1), _half(bj, a, 1)))
-        return bu, bt, js.at[t].set(bj)
-
-    zeros = jnp.zeros(shape, w.dtype)
-    js = jnp.zeros((max_len,) + shape, jnp.int8)  # js[t]: decisions with t remaining steps
-    _, _, js = jax.lax.fori_loop(0, horizon + 1, back, (zeros, zeros, js))
-
-    def forward(k, carry):  # d [2,..,2, B]: distribution over states before the send
-        d, total = carry
-        j = js[horizon - k]
-        post, sends = d, []
-        for i in range(n):  # the sender's bit is cleared: its mass moves from bit 1 to bit 0
-            a = n - 1 - i
-            moved = jnp.where(_half(j, a, 1) == i + 1, _half(d, a, 1), 0.0)
-            sends.append(moved.reshape(-1, B).sum(0))
-            post = jnp.concatenate([_half(post, a, 0) + moved, _half(post, a, 1) - moved], axis=a)
-        for i in range(n):  # arrivals into empty buffers
-            a = n - 1 - i
-            m0, m1 = _half(post, a, 0), _half(post, a, 1)
-            post = jnp.concatenate([(1 - p[i]) * m0, m1 + p[i] * m0], axis=a)
-        return post, total + jnp.stack(sends, axis=1)
-
-    d0 = jnp.zeros((2**n, B), w.dtype).at[s].set(1.0).reshape(shape)
-    return jax.lax.fori_loop(0, horizon + 1, forward, (d0, jnp.zeros((B, n), w.dtype)))[1]
 
 
 _POOL: ThreadPoolExecutor | None = None
@@ -168,7 +77,7 @@ def scalar_values(p, weights, horizon: int, s: int = 0) -> np.ndarray:
     with jax.enable_x64(True):
         pj = jnp.asarray(p)
         h = jnp.asarray(int(horizon), jnp.int32)
-    return _run_batched(lambda wc: _scalar_dp(pj, wc, h)[s], w, CHUNK_SCALAR)
+    return _run_batched(lambda wc: scalar_dp(pj, wc, h)[s], w, CHUNK_SCALAR)
 
 
 def value_vectors(p, weights, horizon: int, s: int = 0, tie_tol: float = TIE_TOL) -> np.ndarray:
@@ -180,7 +89,7 @@ def value_vectors(p, weights, horizon: int, s: int = 0, tie_tol: float = TIE_TOL
     with jax.enable_x64(True):
         pj, tt, h = jnp.asarray(p), jnp.asarray(tie_tol, jnp.float64), jnp.asarray(int(horizon), jnp.int32)
     max_len = max(16, 1 << int(horizon).bit_length())  # decision buffer: one compile per power of 2
-    return _run_batched(lambda wc: _vector_dp(pj, wc, h, tt, s, max_len), w, CHUNK_VECTOR)
+    return _run_batched(lambda wc: vector_dp(pj, wc, h, tt, s, max_len), w, CHUNK_VECTOR)
 
 
 def corner_weights(vs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:

@@ -1,4 +1,4 @@
-"""Scalarised planning for any priorities: batched weighted DP (jit + vmap), exact policy
+"""Scalarised planning for any priorities: batched weighted DP (``dp_kernels.policy_dp``), exact policy
 evaluation and weight switching; the convex coverage set (``convex_coverage_set``, Optimistic
 Linear Support) lives in ``jaxjam.broadcast.ccs`` and is re-exported here.
 
@@ -15,32 +15,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxjam.broadcast.ccs import convex_coverage_set  # noqa: F401  (re-exported)
+from jaxjam.broadcast.dp_kernels import policy_dp
 from jaxjam.broadcast.model import action_table, check_weights, transition_matrix, validate
-
-
-@partial(jax.jit, static_argnames=("horizon",))
-def _dp(trans, legal, least, weights, horizon: int, tie_tol):
-    """Batched lexicographic (w·v, then sum v) DP.
-
-    trans [S, S], legal/least [S, n+1], weights [B, n] -> (policy [B, horizon+1, S] int8
-    indexed by t, value vectors [B, S, n] at t = horizon).
-    """
-    S, n = trans.shape[0], weights.shape[1]
-    rewards = jnp.concatenate([jnp.zeros((1, n)), jnp.eye(n)]).astype(trans.dtype)  # [n+1, n]
-
-    def single(w):
-        def step(v, _):  # v [S, n]: value vectors at t-1
-            cont = trans @ v  # [S(least), n]
-            q = rewards[None] + cont[least]  # [S, n+1, n]
-            qs = jnp.where(legal, q @ w, -jnp.inf)
-            near = qs >= qs.max(axis=1, keepdims=True) - tie_tol
-            j = jnp.argmax(jnp.where(near, q.sum(axis=2), -jnp.inf), axis=1)
-            return jnp.take_along_axis(q, j[:, None, None], axis=1)[:, 0], j.astype(jnp.int8)
-
-        v, pol = jax.lax.scan(step, jnp.zeros((S, n), trans.dtype), None, length=horizon + 1)
-        return pol, v
-
-    return jax.vmap(single)(weights)
 
 
 def scalarised_dp(p, weights, horizon: int, dtype=np.float32, tie_tol: float | None = None):
@@ -55,12 +31,11 @@ def scalarised_dp(p, weights, horizon: int, dtype=np.float32, tie_tol: float | N
     """
     p = validate(p, horizon)
     w = check_weights(weights, len(p))
-    legal, least = action_table(len(p))
     dtype = np.dtype(dtype)
     tol = (1e-9 if dtype == np.float64 else 1e-5) if tie_tol is None else tie_tol
     with jax.enable_x64(dtype == np.float64):
-        pol, v = _dp(jnp.asarray(transition_matrix(p), dtype), jnp.asarray(legal), jnp.asarray(least),
-                     jnp.asarray(w, dtype), int(horizon), jnp.asarray(tol, dtype))
+        pol, v = policy_dp(jnp.asarray(p, dtype), jnp.asarray(w, dtype), int(horizon),
+                           jnp.asarray(tol, dtype))
         return np.asarray(pol), np.asarray(v, np.float64)
 
 

@@ -93,7 +93,9 @@ def test_ccs_vs_exact_pareto_set(p, horizon, s):
 
 @pytest.mark.parametrize("p,horizon,tol", [((0.1, 0.3, 0.5), 4, 0.01), ((0.1, 0.3, 0.5, 0.7, 0.9), 30, 0.02)])
 def test_approximate_ccs_is_certified(p, horizon, tol):
-    vecs, wts, info = convex_coverage_set(p, horizon, tol=tol, return_info=True)
+    lines = []
+    vecs, wts, info = convex_coverage_set(p, horizon, tol=tol, return_info=True, verbose=lines.append)
+    assert len(lines) == info["rounds"] and lines[-1].startswith(f"OLS round {info['rounds']}: {len(vecs)} vectors")
     w = weights_for(len(p), 2000, 2)
     gap = scalar_values(p, w, horizon) - (vecs @ w.T).max(axis=0)
     assert gap.max() <= tol and gap.min() >= -1e-9
