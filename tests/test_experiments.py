@@ -1,4 +1,4 @@
-"""The experiment scripts' own logic: scripted baselines and the seed-sweep entry point."""
+"""The experiment scripts' own logic: scripted baselines, the seed-sweep entry point, the CCS bound."""
 
 import json
 import os
@@ -56,3 +56,15 @@ def test_seed_sweep_trains_two_seeds_and_reports_both_policies(tmp_path, monkeyp
     res = json.load(open(os.path.join(out, "seed_sweep.json")))
     assert len(res["per_seed"]) == 2 and res["env_steps"] == 2 * 2048
     assert json.load(open(os.path.join(out, "config.json")))["ppo"]["band_entropy_scale"] == 0.5
+
+
+def test_random_weights_lower_bound_never_exceeds_the_exact_ccs():
+    from experiments.broadcast_ccs_size import random_weights_lower_bound
+    from jaxjam.broadcast.ccs import convex_coverage_set
+
+    p, horizon = (0.1, 0.3, 0.5), 6
+    exact = convex_coverage_set(p, horizon)[0]
+    rows = random_weights_lower_bound(p, horizon, 4096, chunk=1024)
+    assert [n for n, _, _ in rows] == [1024, 2048, 4096]
+    counts = [k for _, k, _ in rows]
+    assert counts == sorted(counts) and len(exact) // 4 <= counts[-1] <= len(exact), (counts, len(exact))
