@@ -75,6 +75,21 @@ CHECK = textwrap.dedent(r"""
     np.testing.assert_allclose(np.asarray(m["reward"]), np.asarray(ref_m["reward"]), rtol=1e-3, atol=1e-4)
     assert int(out.env_steps) == 2 * 32
 
+    # The env batch steps per device (shard_map): no collective at all, same result as one device.
+    from functools import partial
+    from jaxjam.env import random_actions, step_batch
+    from jaxjam.sharding import on_each_device
+    keys = jax.random.split(jax.random.PRNGKey(3), 4)
+    acts = jax.vmap(partial(random_actions, config=cfg))(keys)
+    per_device = jax.jit(on_each_device(partial(step_batch, config=cfg), mesh))
+    hlo = per_device.lower(keys, out.env_state, acts).compile().as_text()
+    assert not any(op in hlo for op in ("all-reduce", "all-gather", "all-to-all")), "collective in env step"
+    got = per_device(keys, out.env_state, acts)
+    want = jax.jit(partial(step_batch, config=cfg))(keys, host(out.env_state), acts)
+    assert got[1].jammer_pos.sharding.spec == P("envs")
+    for a, b in zip(jax.tree.leaves(want), jax.tree.leaves(got)):
+        np.testing.assert_allclose(np.asarray(b, np.float64), np.asarray(a, np.float64), rtol=1e-5, atol=1e-6)
+
     # Checkpoint a sharded runner, restore (host arrays), re-shard, continue without recompiling.
     store = CheckpointStore(sys.argv[1], cfg)
     store.save(out, 1, {"r": 0.0}, None)
