@@ -23,23 +23,26 @@ from jaxjam.env import random_actions, reset, step, step_batch
 from jaxjam.physics import lambda2
 
 
-def env_rate(cfg, batch: int, steps: int, batched_reset: bool):
-    keys = jax.random.split(jax.random.PRNGKey(0), batch)
-    _, states = jax.jit(jax.vmap(partial(reset, config=cfg)))(keys)
-    vstep = jax.vmap(partial(step, config=cfg))
-
+def random_rollout(cfg, batch: int, steps: int, env_step):
+    """run(key, states) -> summed mean reward of `steps` random-action steps of `env_step(keys,
+    states, actions)` (a batched env step) in a `lax.scan`."""
     def run(key, states):
         def body(carry, _):
             key, states = carry
             key, ka, ks = jax.random.split(key, 3)
             acts = jax.vmap(partial(random_actions, config=cfg))(jax.random.split(ka, batch))
-            sk = jax.random.split(ks, batch)
-            out = step_batch(sk, states, acts, cfg) if batched_reset else vstep(sk, states, acts)
+            out = env_step(jax.random.split(ks, batch), states, acts)
             return (key, out[1]), out[2].mean()
         (_, states), r = jax.lax.scan(body, (key, states), None, length=steps)
         return r.sum()
+    return run
 
-    c, t, _ = compile_and_time(run, jax.random.PRNGKey(1), states)
+
+def env_rate(cfg, batch: int, steps: int, batched_reset: bool):
+    keys = jax.random.split(jax.random.PRNGKey(0), batch)
+    _, states = jax.jit(jax.vmap(partial(reset, config=cfg)))(keys)
+    env_step = partial(step_batch, config=cfg) if batched_reset else jax.vmap(partial(step, config=cfg))
+    c, t, _ = compile_and_time(random_rollout(cfg, batch, steps, env_step), jax.random.PRNGKey(1), states)
     return c, batch * steps / t
 
 

@@ -16,9 +16,10 @@ from functools import partial
 
 import jax
 
-from _timing import header
+from _timing import compile_and_time, header
+from env_throughput import random_rollout
 from jaxjam.config import override, preset
-from jaxjam.env import random_actions, step_batch
+from jaxjam.env import step_batch
 from jaxjam.sharding import env_mesh, on_each_device
 from jaxjam.train import make_train
 
@@ -44,23 +45,10 @@ def chunk_rate(cfg, devices: int):
 def env_rate(cfg, states, steps: int, mesh) -> float:
     """env-steps/s of `steps` random-action `step_batch` steps on `states` (kept in their
     layout), as plain `jit` leaves them (`mesh` None) or on each device's envs (`mesh`)."""
-    batch = cfg.ppo.num_envs
     env_step = on_each_device(partial(step_batch, config=cfg), mesh)
-
-    def run(key, states):
-        def body(carry, _):
-            key, states = carry
-            key, ka, ks = jax.random.split(key, 3)
-            acts = jax.vmap(partial(random_actions, config=cfg))(jax.random.split(ka, batch))
-            out = env_step(jax.random.split(ks, batch), states, acts)
-            return (key, out[1]), out[2].mean()
-        return jax.lax.scan(body, (key, states), None, length=steps)[1].sum()
-
-    compiled = jax.jit(run).lower(jax.random.PRNGKey(1), states).compile()
-    jax.block_until_ready(compiled(jax.random.PRNGKey(1), states))
-    t0 = time.perf_counter()
-    jax.block_until_ready(compiled(jax.random.PRNGKey(2), states))
-    return batch * steps / (time.perf_counter() - t0)
+    _, seconds, _ = compile_and_time(random_rollout(cfg, cfg.ppo.num_envs, steps, env_step),
+                                     jax.random.PRNGKey(1), states)
+    return cfg.ppo.num_envs * steps / seconds
 
 
 def main():
