@@ -9,6 +9,7 @@ import pytest
 
 from jaxjam.config import override, preset
 from jaxjam.env import Action, obs_dim, random_actions, reset, step, step_batch, step_no_reset
+from float64_reference import fiedler_cut
 
 SHORT = override(preset("default"), {"env.max_steps": 3})
 REF = override(preset("reference"), {"env.max_steps": 3})
@@ -230,8 +231,7 @@ def test_local_graph_observation_contents(cut_k):
     dj = np.linalg.norm(jp[:, None] - jp[None], axis=-1) + np.diag([np.inf] * 4)
     np.testing.assert_allclose(o[:, 8:10], (jp[dj.argmin(1)] - jp) / cfg.env.arena_m, atol=1e-6)
     adj = (d <= 86.0) & ~np.eye(n, dtype=bool)
-    f = np.linalg.eigh(np.diag(adj.sum(1)) - adj.astype(np.float64))[1][:, 1]
-    cut = f[iu] * f[ju] < 0
+    cut = fiedler_cut(adj)[3][iu, ju]  # the documented rule, float64 (tests/float64_reference.py)
     assert 0 < (live & cut).sum() < live.sum()
     for j in range(4):
         dj_all = np.linalg.norm(mids - jp[j], axis=-1)

@@ -5,7 +5,8 @@
 * `local_graph`: `seed` plus the offset to the nearest other jammer (÷ arena; lets
   jammers that share a target spread out) and, for K live enemy links: midpoint offset
   (÷ arena), a valid flag, the jammed flag and whether the link crosses the unjammed
-  graph's Fiedler cut (the sign change of its Fiedler vector). The first K − K_cut slots
+  graph's Fiedler cut (its end nodes on opposite sides, `physics.fiedler_sides`: nodes
+  with a near-zero component are on neither side, and an undefined cut crosses nothing). The first K − K_cut slots
   hold the nearest live links (by midpoint), the last K_cut the nearest links that cross
   the cut (`env.local_graph_cut_k`): near a dense cluster the K nearest links are all
   inside it, and the cut slots point at the bridges that carry the connectivity.
@@ -25,6 +26,7 @@ from jaxjam.config import Config
 from jaxjam.env.reward import overlap_fraction
 from jaxjam.env.state import EnvState
 from jaxjam.env.targets import nearest_slot, target_centroids
+from jaxjam.physics import crosses_fiedler_cut
 
 LINK_FEATURES = 5  # dx, dy, valid, jammed, crosses Fiedler cut
 NEIGHBOUR_FEATURES = 2  # dx, dy to the nearest other jammer
@@ -75,7 +77,7 @@ def link_obs(state: EnvState, config: Config, adjacency, jammed, fiedler):
     pos = state.enemy_pos
     mid = 0.5 * (pos[iu] + pos[ju])  # [L, 2]
     live = adjacency[iu, ju]  # [L]
-    cut = (fiedler[iu] * fiedler[ju]) < 0.0
+    cut = crosses_fiedler_cut(fiedler, iu, ju)
     rel = mid[None, :, :] - state.jammer_pos[:, None, :]  # [M, L, 2]
     dist2 = jnp.sum(rel * rel, axis=-1)
     nearest = [(live, k - k_cut), (live & cut, k_cut)]

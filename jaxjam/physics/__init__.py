@@ -4,6 +4,8 @@ from jaxjam.physics.graph import (
     band_ranges_m,
     comm_graph,
     connected_components,
+    crosses_fiedler_cut,
+    fiedler_sides,
     jammed_links,
     jamming_masks,
     lambda2,
@@ -15,7 +17,7 @@ from jaxjam.physics.graph import (
 from jaxjam.physics.rf import dbm_to_w, fspl_db, range_m, received_power_w, w_to_dbm
 
 __all__ = [
-    "band_ranges_m", "comm_graph", "connected_components", "dbm_to_w", "fspl_db", "jammed_links",
+    "band_ranges_m", "comm_graph", "connected_components", "crosses_fiedler_cut", "dbm_to_w", "fiedler_sides", "fspl_db", "jammed_links",
     "jamming_masks", "lambda2", "lambda2_and_fiedler", "laplacian", "link_adjacency",
     "num_components", "range_m", "received_power_w", "w_to_dbm",
 ]

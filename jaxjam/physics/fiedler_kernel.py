@@ -31,6 +31,7 @@ from jax.experimental import pallas as pl
 SHRINK_BITS = 28  # multisection narrows the Gershgorin bracket by ≥ 2^28 (≈ float32 resolution)
 PIVMIN = 1e-30  # Sturm count: a zero pivot counts as negative
 SOLVE_PIVMIN = 1e-12  # inverse iteration: smallest pivot magnitude (keeps y finite in float32)
+GAP_REL = 1e-5  # λ₂ is "repeated" when λ₃ − λ₂ ≤ GAP_REL·‖L‖_F (docs/model.md, "the Fiedler cut")
 
 
 def padded_size(n: int) -> int:
@@ -89,6 +90,22 @@ def _tridiagonalise(a, n: int, ix: _Lanes):
     return d, jnp.where(lane < n - 1, e, 0.0), a, betas
 
 
+def _sturm_counts(d, e2, shift, n: int, ix: _Lanes):
+    """Number of eigenvalues of the tridiagonal (d, e² = e2) below each lane's `shift [P]`:
+    the negative pivots of the LDLᵀ recurrence q_i = d_i − σ − e²_{i−1}/q_{i−1} (int32 `[P]`)."""
+    lane = ix.lane
+
+    def sturm(i, carry):
+        q, count = carry
+        q = _pick(d, lane == i) - shift - jnp.where(i > 0, _pick(e2, lane == i - 1) / q, 0.0)
+        q = jnp.where(jnp.abs(q) < PIVMIN, -PIVMIN, q)
+        return q, count + (q < 0).astype(jnp.int32)
+
+    _, count = jax.lax.fori_loop(0, n, sturm, (jnp.ones((ix.p,), jnp.float32),
+                                               jnp.zeros((ix.p,), jnp.int32)))
+    return count
+
+
 def _second_eigenvalue_of_tridiagonal(d, e, n: int, ix: _Lanes):
     """Eigenvalue of index 1 of the tridiagonal (d, e) by Sturm-count multisection (scalar)."""
     lane, p = ix.lane, ix.p
@@ -101,15 +118,7 @@ def _second_eigenvalue_of_tridiagonal(d, e, n: int, ix: _Lanes):
     def round_(_, bracket):
         lo, hi = bracket
         shift = lo + (hi - lo) * (lane.astype(jnp.float32) + 1.0) / (p + 1.0)
-
-        def sturm(i, carry):
-            q, count = carry
-            q = _pick(d, lane == i) - shift - jnp.where(i > 0, _pick(e2, lane == i - 1) / q, 0.0)
-            q = jnp.where(jnp.abs(q) < PIVMIN, -PIVMIN, q)
-            return q, count + (q < 0).astype(jnp.int32)
-
-        _, count = jax.lax.fori_loop(0, n, sturm, (jnp.ones((p,), jnp.float32),
-                                                   jnp.zeros((p,), jnp.int32)))
+        count = _sturm_counts(d, e2, shift, n, ix)
         lo = jnp.maximum(lo, jnp.max(jnp.where(count <= 1, shift, -jnp.inf)))
         hi = jnp.minimum(hi, jnp.min(jnp.where(count >= 2, shift, jnp.inf)))
         return lo, hi
@@ -174,7 +183,11 @@ def _pair_kernel(mat_ref, val_ref, vec_ref, *, n: int, p: int):
     x = _back_transform(_inverse_iteration(d, e, lam, n, ix), reflectors, betas, n, ix)
     # the Laplacian's λ₁ eigenvector is the constant: project it out, renormalise
     x = jnp.where(ix.lane < n, x - jnp.sum(x) / n, 0.0)
-    val_ref[...] = jnp.full((p,), lam, jnp.float32)
+    # simple λ₂: no third eigenvalue within GAP_REL·‖A‖_F of it (‖T‖_F = ‖A‖_F: orthogonal similarity)
+    frob = jnp.sqrt(jnp.sum(d * d) + 2.0 * jnp.sum(e * e))
+    below = _sturm_counts(d, e * e, jnp.full((p,), lam + GAP_REL * frob, jnp.float32), n, ix)
+    simple = jnp.where(n > 2, (_pick(below, ix.lane == 0) <= 2).astype(jnp.float32), 1.0)
+    val_ref[...] = jnp.where(ix.lane == 0, lam, jnp.where(ix.lane == 1, simple, 0.0))
     vec_ref[...] = x * jax.lax.rsqrt(jnp.maximum(jnp.sum(x * x), 1e-30))
 
 
@@ -222,12 +235,13 @@ def second_eigenvalue(mats, interpret: bool = False, num_warps: int | None = Non
 
 @functools.partial(jax.jit, static_argnames=("interpret", "num_warps"))
 def laplacian_fiedler_pair(laps, interpret: bool = False, num_warps: int | None = None):
-    """`(λ₂ [B], unit Fiedler vector [B, N])` of Laplacians `[B, N, N]` (N ≥ 2).
+    """`(λ₂ [B], unit Fiedler vector [B, N], simple [B] bool)` of Laplacians `[B, N, N]` (N ≥ 2).
 
     The vector comes from inverse iteration on the tridiagonal form, back-transformed and
     made orthogonal to the constant vector (exact λ₁ eigenvector of any Laplacian); its sign
-    is arbitrary, and for a repeated λ₂ it is some vector of that eigenspace.
+    is arbitrary, and for a repeated λ₂ it is some vector of that eigenspace. ``simple`` is
+    false when a third eigenvalue lies within `GAP_REL`·‖L‖_F above λ₂ (one extra Sturm count).
     """
     n = laps.shape[-1]
     val, vec = _call(_pair_kernel, laps, 2, interpret, num_warps)
-    return val[:, 0], vec[:, :n]
+    return val[:, 0], vec[:, :n], val[:, 1] > 0.5

@@ -142,24 +142,54 @@ def lambda2(adjacency, dtype=jnp.float32, solver: str = "auto"):
 
 def _pair_eigh(lap):
     w, v = jnp.linalg.eigh(lap)
-    return w[..., 1], v[..., :, 1]
+    n = lap.shape[-1]
+    if n == 2:
+        return w[..., 1], v[..., :, 1], jnp.ones(w.shape[:-1], bool)
+    frob = jnp.sqrt(jnp.sum(lap * lap, axis=(-2, -1)))
+    return w[..., 1], v[..., :, 1], w[..., 2] - w[..., 1] > fiedler_kernel.GAP_REL * frob
 
 
 def lambda2_and_fiedler(adjacency, dtype=jnp.float32, solver: str = "auto"):
-    """`(λ₂ [...], unit Fiedler vector [..., N])` of `[..., N, N]` adjacency (vector sign arbitrary).
+    """`(λ₂ [...], Fiedler vector [..., N])` of `[..., N, N]` adjacency.
 
+    The vector is the unit eigenvector of λ₂ (sign arbitrary) where it is defined: the graph is
+    connected (λ₂ > 0) and λ₂ is simple (λ₃ − λ₂ > `fiedler_kernel.GAP_REL`·‖L‖_F). Elsewhere
+    it is all zeros, the same for every solver and dtype: a disconnected graph has no single
+    Fiedler vector (any mix of its component indicators), a repeated λ₂ has a whole eigenspace,
+    and which vector a solver returned there is rounding (docs/model.md, "the Fiedler cut").
     ``solver`` as in `lambda2`: ``"kernel"`` (and ``"auto"`` on CUDA for float32) uses the fused
     Pallas kernel (inverse iteration on the tridiagonal form); everything else `eigh`.
     """
     flat = _flat_laplacians(adjacency, dtype, solver)
     if solver == "kernel":
-        l2, vec = _anywhere(fiedler_kernel.laplacian_fiedler_pair)(flat)
+        l2, vec, simple = _anywhere(fiedler_kernel.laplacian_fiedler_pair)(flat)
     elif solver == "auto" and jnp.dtype(dtype) == jnp.float32:
-        l2, vec = jax.lax.platform_dependent(flat, cuda=fiedler_kernel.laplacian_fiedler_pair,
-                                             default=_pair_eigh)
+        l2, vec, simple = jax.lax.platform_dependent(
+            flat, cuda=fiedler_kernel.laplacian_fiedler_pair, default=_pair_eigh)
     else:
-        l2, vec = _pair_eigh(flat)
-    return _snap(l2.reshape(adjacency.shape[:-2]), adjacency.shape[-1]), vec.reshape(adjacency.shape[:-1])
+        l2, vec, simple = _pair_eigh(flat)
+    l2 = _snap(l2.reshape(adjacency.shape[:-2]), adjacency.shape[-1])
+    defined = (l2 > 0) & simple.reshape(l2.shape)
+    vec = jnp.where(defined[..., None], vec.reshape(adjacency.shape[:-1]), 0.0)
+    return l2, vec.astype(l2.dtype)
+
+
+FIEDLER_ZERO_TOL = 1e-3  # |f_i| at or below this (f unit) puts node i on neither side of the cut
+
+
+def fiedler_sides(fiedler):
+    """Side of the Fiedler cut `[..., N]` int32 in {−1, 0, +1} for a Fiedler vector `[..., N]`
+    from `lambda2_and_fiedler`: sign(f_i), but 0 where |f_i| ≤ `FIEDLER_ZERO_TOL`, so a
+    component that is zero by symmetry (and whose sign is rounding noise) is on neither side.
+    All zeros where the vector is undefined. Which side is −1 is arbitrary (the sign of f)."""
+    return jnp.where(jnp.abs(fiedler) > FIEDLER_ZERO_TOL, jnp.sign(fiedler), 0).astype(jnp.int32)
+
+
+def crosses_fiedler_cut(fiedler, i, j):
+    """Whether the node pairs `(i, j)` (index arrays) lie on opposite sides of the Fiedler cut
+    (bool, shape of `i`): both nodes off the cut and of opposite sign. Invariant to the sign of f."""
+    sides = fiedler_sides(fiedler)
+    return sides[..., i] * sides[..., j] < 0
 
 
 def connected_components(adjacency):
