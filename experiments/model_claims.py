@@ -29,7 +29,8 @@ from jaxjam.env import reset
 from jaxjam.env.reward import LAMBDA2_EPS, lambda2_reduction
 from jaxjam.env.swarm import init_swarm
 from jaxjam.env.targets import target_centroids
-from jaxjam.physics import comm_graph, jammed_links, lambda2, lambda2_and_fiedler, link_adjacency, num_components
+from jaxjam.physics import comm_graph, lambda2, link_adjacency, num_components
+from jaxjam.policies import greedy_targets
 
 CHUNK = 64  # layouts evaluated together (bounds the [M, N, N, 2] jamming tensors)
 
@@ -82,26 +83,12 @@ def greedy_jammers(pos, band, cfg, shortlist=0):
     """Greedy midpoint placement `[n, M, 2]`: each jammer in turn goes to the midpoint of a live
     (unjammed, existing) link chosen to minimise the jammed graph's λ₂ after placement, all
     candidates evaluated at once. `shortlist > 0` evaluates only the live links with the largest
-    Fiedler sensitivity (v_i − v_j)² (exact greedy is ~N²/2 eigensolves per jammer)."""
-    n, m = cfg.env.num_enemies, cfg.env.num_jammers
-    iu, ju = np.triu_indices(n, 1)
+    Fiedler sensitivity (v_i − v_j)² (exact greedy is ~N²/2 eigensolves per jammer);
+    `jaxjam.policies.greedy_targets`, the planner's placement."""
+    m = cfg.env.num_jammers
 
     def one(p, b):
-        mids = 0.5 * (p[iu] + p[ju])
-        cover = jax.vmap(lambda c: jammed_links(p, c[None], b[None], b, cfg.physics))
-
-        def place(cur, _):
-            live = cur[iu, ju]
-            if shortlist:
-                v = lambda2_and_fiedler(cur)[1]
-                idx = jax.lax.top_k(jnp.where(live, (v[iu] - v[ju]) ** 2, -1.0), shortlist)[1]
-            else:
-                idx = jnp.arange(iu.size)
-            new = cur[None] & ~cover(mids[idx])
-            k = jnp.argmin(jnp.where(live[idx], lambda2(new), jnp.inf))
-            return new[k], mids[idx[k]]
-
-        return jax.lax.scan(place, link_adjacency(p, b, cfg.physics), None, length=m)[1]
+        return greedy_targets(p, b, m, cfg.physics, shortlist)
     return _map(one, pos, band, chunk=CHUNK if shortlist else 8 * CHUNK)
 
 

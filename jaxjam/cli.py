@@ -194,13 +194,14 @@ def train_and_evaluate(cfg: Config, resume: bool = False) -> dict:
 
 
 def evaluate_runner(cfg: Config, runner, seeds: int) -> dict:
-    """Trained vs random vs heuristic on identical episodes: {policy: {metric: (mean, ci95)}}.
+    """Trained vs every baseline of `jaxjam.policies` (random, heuristic, scripted, planner) on
+    identical episodes: {policy: {metric: (mean, ci95)}}.
 
     One seed: CI over episodes. Several seeds: each seed's mean over the same episodes,
     CI over seeds (the per-seed values are under "per_seed").
     """
-    from jaxjam.evaluate import (actor_policy, compare_policies, compare_seeds, heuristic_policy,
-                                 random_policy)
+    from jaxjam.evaluate import actor_policy, compare_policies, compare_seeds
+    from jaxjam.policies import baselines
 
     key, episodes, ts = jax.random.PRNGKey(10_000 + cfg.run.seed), cfg.run.eval_episodes, runner.train_state
     if seeds > 1:
@@ -213,8 +214,7 @@ def evaluate_runner(cfg: Config, runner, seeds: int) -> dict:
             "trained (sampled)": actor_policy(cfg, ts.actor, ts.actor_params, deterministic=False),
         }, key, episodes)
         per_seed = None
-    results.update(compare_policies(cfg, {"random": random_policy(cfg),
-                                          "heuristic": heuristic_policy(cfg)}, key, episodes))
+    results.update(compare_policies(cfg, baselines(cfg), key, episodes))
     if per_seed:
         results["per_seed"] = per_seed
     return results
@@ -226,15 +226,24 @@ def _report(cfg: Config, results: dict, out: str, csv_path: str | None) -> None:
 
     print(f"\nevaluation on {cfg.run.eval_episodes} identical episodes (mean ± 95% CI):")
     print(format_table({k: v for k, v in results.items() if k != "per_seed"}))
+    best = best_scripted(results)
+    print(f"best scripted policy: {best} ({100 * results[best]['mean_reduction'][0]:.1f} %); "
+          f"planner (full state, centralised): {100 * results['planner']['mean_reduction'][0]:.1f} %")
     with open(os.path.join(out, "eval.json"), "w") as fh:
         json.dump(results, fh, indent=1)
     if csv_path and os.path.exists(csv_path):
         png = os.path.join(out, "learning_curve.png")
-        base = {k: results[k]["mean_reduction"][0] for k in ("random", "heuristic")}
+        base = {k: results[k]["mean_reduction"][0] for k in ("random", "heuristic", best, "planner")}
         e = cfg.env
         plot_learning_curve(csv_path, png, base, f"jaxjam {e.model}/{e.obs}: M={e.num_jammers}, "
                                                  f"N={e.num_enemies}")
         print(f"learning curve: {png}")
+
+
+def best_scripted(results: dict) -> str:
+    """Name of the scripted baseline (heuristic or `policies.SCRIPTED`) with the best mean reduction."""
+    from jaxjam.policies import SCRIPTED
+    return max(("heuristic", *SCRIPTED), key=lambda k: results[k]["mean_reduction"][0])
 
 
 def eval_main(args) -> int:
@@ -277,7 +286,7 @@ def main(argv=None) -> int:
     tr = sub.add_parser("train", help="train MAPPO jammers; prints progress, writes CSV, PNG, checkpoints")
     _config_args(tr)
     tr.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
-    ev = sub.add_parser("eval", help="evaluate a checkpoint vs random and heuristic policies")
+    ev = sub.add_parser("eval", help="evaluate a checkpoint vs every baseline (random, heuristic, scripted, planner)")
     ev.add_argument("--checkpoint", required=True, help="run directory (or its checkpoints/ folder)")
     ev.add_argument("--episodes", type=int, default=None)
     ev.add_argument("--best", action="store_true", help="use the best checkpoint instead of the latest")

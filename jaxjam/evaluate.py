@@ -1,4 +1,4 @@
-"""Evaluation: trained, random and heuristic policies on the SAME episodes.
+"""Evaluation: trained and baseline policies (`jaxjam.policies`) on the SAME episodes.
 
 Every policy sees the same reset layouts and the same enemy motion (the env's
 keys do not depend on the policy), so differences are the policies' own.
@@ -10,35 +10,14 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxjam.config import Config
-from jaxjam.env import Action, EnvState, random_actions, reset, step_no_reset
-from jaxjam.env.targets import target_centroids
-
-# policy(key, obs [M, D], state) -> Action (velocity in m/s)
-Policy = Callable[[jax.Array, jax.Array, EnvState], Action]
-
-
-def random_policy(config: Config) -> Policy:
-    """Uniform random velocity and band (the reference's random baseline)."""
-    return lambda key, obs, state: random_actions(key, config)
-
-
-def heuristic_policy(config: Config) -> Policy:
-    """Each jammer flies at full speed to its assigned cluster centroid, on the enemy band."""
-    e = config.env
-
-    def act(key, obs, state):
-        tgt = target_centroids(state.jammer_pos, state.assignment, state.centroids,
-                               state.centroid_valid)
-        vel = jnp.clip((tgt - state.jammer_pos) / e.dt_s, -e.v_max_m_s, e.v_max_m_s)
-        return Action(velocity=vel, band=jnp.full((e.num_jammers,), state.enemy_band, jnp.int32))
-    return act
+from jaxjam.env import reset, step_no_reset
+from jaxjam.policies import Policy, heuristic_policy, random_policy  # noqa: F401  (re-exported)
 
 
 def actor_policy(config: Config, actor, params, deterministic: bool = True) -> Policy:

@@ -1,0 +1,37 @@
+"""Baseline policies for evaluation, rendering and tests: `policy(key, obs, state) -> Action`.
+
+`baselines(config)` gives every baseline by name, in the order `jaxjam eval` prints them:
+random (a floor), heuristic, the scripted motions and the centralised planner (the yardstick).
+"""
+
+from __future__ import annotations
+
+from jaxjam.config import Config
+from jaxjam.policies.planner import greedy_targets, match_targets, planner_policy
+from jaxjam.policies.scripted import (
+    Policy, diffuse_policy, disperse_policy, heuristic_policy, random_policy,
+)
+
+SCRIPTED = ("stay", "diffuse 0.6", "disperse 30 m", "disperse 40 m")  # the best is reported too
+
+
+def baselines(config: Config, planner: bool = True) -> dict[str, Policy]:
+    """Every baseline by name: random, heuristic, scripted motions, and the planner."""
+    out = {"random": random_policy(config), "heuristic": heuristic_policy(config),
+           "stay": diffuse_policy(config, 0.0), "diffuse 0.6": diffuse_policy(config, 0.6),
+           "disperse 30 m": disperse_policy(config, 30.0), "disperse 40 m": disperse_policy(config, 40.0)}
+    if planner:
+        out["planner"] = planner_policy(config)
+    return out
+
+
+def by_name(config: Config, name: str) -> Policy:
+    """One baseline by its `baselines` name (ValueError listing the names otherwise)."""
+    table = baselines(config)
+    if name not in table:
+        raise ValueError(f"policy must be one of {', '.join(table)}; got {name!r}")
+    return table[name]
+
+
+__all__ = ["Policy", "SCRIPTED", "baselines", "by_name", "diffuse_policy", "disperse_policy",
+           "greedy_targets", "heuristic_policy", "match_targets", "planner_policy", "random_policy"]

@@ -1,0 +1,80 @@
+"""Scripted baselines: policies that read the state and learn nothing.
+
+Each is `make(config, ...) -> policy(key, obs [M, D], state) -> Action` (velocity in m/s),
+for ONE episode (vmap for batches), pure and jit-able. All but `random` jam on the enemy band
+(read from the state, an oracle the learner must infer from its observation).
+
+* `random`: uniform random velocity and band (the reference's random baseline: a floor).
+* `heuristic`: full speed to the assigned DBSCAN cluster centroid.
+* `diffuse σ`: Gaussian random velocity, σ in units of v_max (σ = 0: `stay`).
+* `disperse r`: full speed away from the nearest other jammer while it is closer than r m.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+
+from jaxjam.config import Config
+from jaxjam.env import Action, EnvState, random_actions
+from jaxjam.env.observations import neighbour_obs
+from jaxjam.env.targets import target_centroids
+
+# policy(key, obs [M, D], state) -> Action (velocity in m/s)
+Policy = Callable[[jax.Array, jax.Array, EnvState], Action]
+
+
+def enemy_band(state: EnvState, config: Config):
+    """`[M]` int32: every jammer on the enemy swarm's band."""
+    return jnp.full((config.env.num_jammers,), state.enemy_band, jnp.int32)
+
+
+def fly_to(config: Config, jammer_pos, targets):
+    """Velocity `[M, 2]` m/s that reaches `targets [M, 2]` this step if it can, else full speed
+    towards it on each axis (the env clips each axis to ±v_max)."""
+    e = config.env
+    return jnp.clip((targets - jammer_pos) / e.dt_s, -e.v_max_m_s, e.v_max_m_s)
+
+
+def random_policy(config: Config) -> Policy:
+    """Uniform random velocity and band (the reference's random baseline)."""
+    return lambda key, obs, state: random_actions(key, config)
+
+
+def heuristic_policy(config: Config) -> Policy:
+    """Each jammer flies at full speed to its assigned cluster centroid, on the enemy band."""
+
+    def act(key, obs, state):
+        tgt = target_centroids(state.jammer_pos, state.assignment, state.centroids,
+                               state.centroid_valid)
+        return Action(velocity=fly_to(config, state.jammer_pos, tgt), band=enemy_band(state, config))
+    return act
+
+
+def diffuse_policy(config: Config, sigma: float) -> Policy:
+    """Gaussian random velocity, σ in units of v_max, on the enemy band (σ = 0: stay)."""
+    if not sigma >= 0.0:
+        raise ValueError(f"diffuse sigma must be >= 0 (units of v_max), got {sigma!r}")
+    e = config.env
+
+    def act(key, obs, state):
+        vel = sigma * e.v_max_m_s * jax.random.normal(key, (e.num_jammers, 2))
+        return Action(velocity=vel, band=enemy_band(state, config))
+    return act
+
+
+def disperse_policy(config: Config, radius_m: float) -> Policy:
+    """Full speed directly away from the nearest other jammer while it is within radius_m."""
+    if not radius_m > 0.0:
+        raise ValueError(f"disperse radius_m must be > 0 (metres), got {radius_m!r}")
+    e = config.env
+
+    def act(key, obs, state):
+        rel = neighbour_obs(state, config) * e.arena_m  # [M, 2] m: nearest other jammer − self
+        dist = jnp.linalg.norm(rel, axis=-1)
+        away = -rel / jnp.maximum(dist, 1e-6)[:, None]
+        vel = jnp.where((dist < radius_m)[:, None], away * e.v_max_m_s, 0.0)
+        return Action(velocity=vel, band=enemy_band(state, config))
+    return act

@@ -1,0 +1,102 @@
+"""Library baselines (`jaxjam.policies`): scripted motions and the centralised planner."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxjam.config import override, preset
+from jaxjam.env import reset, step_no_reset
+from jaxjam.evaluate import compare_policies
+from jaxjam.physics import comm_graph, lambda2, link_adjacency
+from jaxjam.policies import (
+    SCRIPTED, baselines, by_name, diffuse_policy, disperse_policy, greedy_targets, match_targets,
+    planner_policy,
+)
+
+CFG = override(preset("default"), {"env.num_jammers": 6, "env.max_steps": 20})
+DEFAULT = preset("default")
+
+
+def _nearest(pos):
+    d = np.linalg.norm(pos[:, None] - pos[None], axis=-1) + np.diag([np.inf] * len(pos))
+    return d.min(axis=1)
+
+
+def test_disperse_moves_crowded_jammers_apart_at_full_speed_and_leaves_others():
+    _, state = reset(jax.random.PRNGKey(0), CFG)
+    pos = np.array([[100, 100], [104, 100], [100, 150], [170, 40], [40, 170], [20, 20]], np.float32)
+    state = state.replace(jammer_pos=jnp.asarray(pos))
+    act = disperse_policy(CFG, 30.0)(jax.random.PRNGKey(1), None, state)
+    vel = np.asarray(act.velocity)
+    np.testing.assert_allclose(vel[0], [-CFG.env.v_max_m_s, 0], atol=1e-5)  # away from jammer 1
+    np.testing.assert_allclose(vel[1], [CFG.env.v_max_m_s, 0], atol=1e-5)
+    np.testing.assert_array_equal(vel[2:], 0.0)  # nearest other jammer ≥ 30 m away: stay
+    np.testing.assert_array_equal(np.asarray(act.band), int(state.enemy_band))
+    _, moved, *_ = step_no_reset(jax.random.PRNGKey(2), state, act, CFG)
+    assert _nearest(np.asarray(moved.jammer_pos))[0] > _nearest(pos)[0]
+
+
+def test_diffuse_is_a_gaussian_walk_and_sigma_zero_stays():
+    _, state = reset(jax.random.PRNGKey(3), CFG)
+    stay = diffuse_policy(CFG, 0.0)(jax.random.PRNGKey(4), None, state)
+    np.testing.assert_array_equal(np.asarray(stay.velocity), 0.0)
+    keys = jax.random.split(jax.random.PRNGKey(5), 4000)
+    vel = np.asarray(jax.vmap(lambda k: diffuse_policy(CFG, 0.6)(k, None, state).velocity)(keys))
+    np.testing.assert_allclose(vel.std(), 0.6 * CFG.env.v_max_m_s, rtol=0.03)
+    assert abs(vel.mean()) < 0.05
+
+
+def test_baselines_have_every_name_and_by_name_rejects_unknown():
+    names = set(baselines(DEFAULT))
+    assert names >= {"random", "heuristic", "planner", *SCRIPTED}
+    with pytest.raises(ValueError, match="policy must be one of .*planner"):
+        by_name(DEFAULT, "oracle")
+    with pytest.raises(ValueError, match="shortlist"):
+        planner_policy(DEFAULT, shortlist=-1)
+    with pytest.raises(ValueError, match="radius_m"):
+        disperse_policy(DEFAULT, 0.0)
+
+
+def test_match_targets_is_a_permutation_and_keeps_jammers_on_their_own_targets():
+    rng = np.random.default_rng(0)
+    targets = jnp.asarray(rng.uniform(0, 200, (7, 2)), jnp.float32)
+    perm = rng.permutation(7)
+    got = np.asarray(match_targets(targets[perm] + 0.5, targets))
+    np.testing.assert_allclose(got, np.asarray(targets)[perm])  # each jammer keeps the target beside it
+    got = np.asarray(match_targets(jnp.asarray(rng.uniform(0, 200, (7, 2)), jnp.float32), targets))
+    assert sorted(map(tuple, got)) == sorted(map(tuple, np.asarray(targets)))
+
+
+def test_greedy_targets_sit_on_link_midpoints_and_cut_lambda2_below_random_placement():
+    """Jammers teleported to the greedy targets vs uniformly random jammers, 16 reset layouts."""
+    _, st = jax.vmap(lambda k: reset(k, DEFAULT))(jax.random.split(jax.random.PRNGKey(0), 16))
+    m, ph = DEFAULT.env.num_jammers, DEFAULT.physics
+    tg = jax.vmap(lambda p, b: greedy_targets(p, b, m, ph, 8))(st.enemy_pos, st.enemy_band)
+    ep = np.asarray(st.enemy_pos, np.float64)
+    mids = 0.5 * (ep[:, :, None] + ep[:, None, :])  # [16, N, N, 2]
+    adj = np.asarray(jax.vmap(lambda p, b: link_adjacency(p, b, ph))(st.enemy_pos, st.enemy_band))
+    for b in range(16):  # each target is the midpoint of a link of the unjammed graph
+        d = np.linalg.norm(mids[b][None] - np.asarray(tg[b])[:, None, None], axis=-1)
+        assert np.all(np.min(np.where(adj[b][None], d, np.inf), axis=(1, 2)) < 1e-3)
+
+    def l2_with(jpos):
+        band = jnp.broadcast_to(st.enemy_band[:, None], (16, m))
+        _, adj_j = jax.vmap(lambda p, j, jb, b: comm_graph(p, j, jb, b, ph))(st.enemy_pos, jpos, band,
+                                                                            st.enemy_band)
+        return np.asarray(lambda2(adj_j))
+
+    base = np.asarray(lambda2(jnp.asarray(adj)))
+    rand = jax.random.uniform(jax.random.PRNGKey(1), (16, m, 2), minval=20.0, maxval=180.0)
+    greedy_red, random_red = 1 - l2_with(tg) / base, 1 - l2_with(rand) / base
+    assert greedy_red.mean() > 0.9 and greedy_red.mean() > random_red.mean() + 0.3
+
+
+def test_planner_beats_random_and_heuristic_on_identical_episodes():
+    cfg = override(DEFAULT, {"env.max_steps": 60})
+    res = compare_policies(cfg, {k: baselines(cfg)[k] for k in ("random", "heuristic", "planner")},
+                           jax.random.PRNGKey(7), 16)
+    red = {k: v["mean_reduction"] for k, v in res.items()}
+    assert red["planner"][0] - red["planner"][1] > red["heuristic"][0] + red["heuristic"][1]
+    assert red["planner"][0] > red["random"][0] + 0.2
+    assert res["planner"]["band_match"][0] == 1.0
