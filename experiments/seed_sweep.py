@@ -1,7 +1,7 @@
 """Seed sweep: train S seeds in ONE compiled program (vmap over keys), report mean and 95% CI.
 
-Every seed's policy and the random and heuristic baselines are evaluated on the
-same episodes; the CI is over seeds (Student t).
+Every seed's policy and every baseline of `jaxjam.policies` (random, heuristic, scripted,
+planner) are evaluated on the same episodes; the CI is over seeds (Student t).
 
     python experiments/seed_sweep.py --preset default --seeds 8 --total-steps 200000
 """
@@ -12,7 +12,7 @@ import argparse
 import json
 import os
 
-from jaxjam.cli import train_and_evaluate
+from jaxjam.cli import best_scripted, train_and_evaluate
 from jaxjam.config import PRESETS, load_yaml, override, preset
 from jaxjam.xla_flags import apply_default_xla_flags
 
@@ -40,11 +40,13 @@ def main(argv=None):
     result = train_and_evaluate(cfg)
     res = result["results"]
     pct = lambda m: f"{100 * m['mean_reduction'][0]:.1f} ± {100 * m['mean_reduction'][1]:.1f}%"
+    best = best_scripted(res)
     source = f"config {args.config}" if args.config else f"preset {args.preset}"
     print(f"\n{args.seeds} seeds, {source} (obs {cfg.env.obs}): mean λ₂ reduction "
           f"{pct(res[f'trained (mode, {args.seeds} seeds)'])} mode, "
           f"{pct(res[f'trained (sampled, {args.seeds} seeds)'])} sampled (95% CI over seeds) "
-          f"| random {pct(res['random'])} | heuristic {pct(res['heuristic'])}")
+          f"| random {pct(res['random'])} | heuristic {pct(res['heuristic'])} | best scripted "
+          f"({best}) {pct(res[best])} | planner {pct(res['planner'])}")
     with open(os.path.join(out, "seed_sweep.json"), "w") as fh:
         json.dump({"wall_s": result["wall_s"], "env_steps": result["env_steps"], **res}, fh, indent=1)
     return result

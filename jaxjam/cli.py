@@ -29,6 +29,7 @@ FLAGS = {
     "comm_range_m": "physics.comm_range_m", "jam_range_m": "physics.jam_range_m",
     "total_steps": "ppo.total_steps", "num_envs": "ppo.num_envs", "rollout_steps": "ppo.rollout_steps",
     "lr_actor": "ppo.lr_actor", "lr_critic": "ppo.lr_critic", "hidden": "ppo.hidden",
+    "imitation_coef": "ppo.imitation_coef",
     "seed": "run.seed", "num_seeds": "run.num_seeds", "out": "run.out",
     "updates_per_chunk": "run.updates_per_chunk", "eval_episodes": "run.eval_episodes",
     "devices": "run.devices",

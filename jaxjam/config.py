@@ -133,6 +133,8 @@ class PPOConfig:
     log_std_init: float = -0.5
     stagger_episodes: bool = False  # start env i at a random step in [0, max_steps): no lock-step resets
     critic_obs: str = "pooled"  # "pooled": V(mean obs) per env | "pooled_own": V(mean obs, own obs) per agent
+    imitation_coef: float = 0.0  # ≥ 0: weight of the planner-teacher loss on the learner's own states (0 = off)
+    imitation_final_frac: float = 0.0  # the teacher weight decays linearly to imitation_coef × this
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,8 @@ _RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "ppo.log_std_min": (-20.0, 20.0, True, True),
     "ppo.log_std_max": (-20.0, 20.0, True, True),
     "ppo.log_std_init": (-20.0, 20.0, True, True),
+    "ppo.imitation_coef": (0.0, 1e3, True, True),
+    "ppo.imitation_final_frac": (0.0, 1.0, True, True),
     "run.seed": (0, 2**31 - 1, True, True),
     "run.num_seeds": (1, 4096, True, True),
     "run.updates_per_chunk": (1, 1 << 20, True, True),

@@ -20,6 +20,10 @@ Values, rewards and advantages are per agent `[B, M]`: the env's `info.agent_rew
 team reward, plus `env.credit_weight` × each jammer's own λ₂ credit and, with `env.own_overlap`,
 its own share of the overlap penalty (docs/model.md, items 13 and 17).
 
+With `ppo.imitation_coef` > 0 the centralised planner (`jaxjam.policies.planner_policy`) labels
+every state the learner visits and the actor's loss gains a teacher term (DAgger as an auxiliary
+loss, decaying with `ppo.imitation_final_frac`); the policy still acts on its own observation.
+
 The actor's Gaussian is over velocity / v_max (so exploration noise is in units
 of the speed limit); the environment receives velocity · v_max in m/s and clips
 it per axis. Log-probs are always of the stored raw draw.
@@ -38,6 +42,7 @@ from flax import struct
 from jaxjam.agents import Batch, TrainState, gae, init_train_state, ppo_update
 from jaxjam.config import Config, validate
 from jaxjam.env import Action, EnvState, obs_dim, reset, step_batch
+from jaxjam.policies import planner_policy
 from jaxjam.sharding import (check_divisible, env_sharding, on_each_device, replicated,
                              runner_shardings)
 
@@ -93,6 +98,7 @@ class Transition(NamedTuple):
     terminated: jax.Array  # [B]
     reduction: jax.Array  # [B] λ₂ reduction this step
     band_match: jax.Array  # [B]
+    teacher: Action | None  # [B, M] the planner's action at obs (velocity / v_max), if imitating
 
 
 SEED_AXIS = "seed"  # vmap axis name of seed sweeps
@@ -132,6 +138,7 @@ def make_train(config: Config, mesh=None) -> Trainer:
     num_updates = -(-p.total_steps // (steps_per_update * chunk)) * chunk  # whole chunks, rounded up
     v_max = e.v_max_m_s
     num_bands = config.physics.num_bands
+    teacher = planner_policy(config) if p.imitation_coef > 0 else None  # ppo.imitation_coef
 
     def init(key) -> Runner:
         k_net, k_env, key = jax.random.split(key, 3)
@@ -149,12 +156,18 @@ def make_train(config: Config, mesh=None) -> Trainer:
         value = ts.critic.apply(ts.critic_params, obs)
         env_action = action.replace(velocity=action.velocity * v_max)
         env_batch_step = on_each_device(partial(step_batch, config=config, axis_name=axis_name), mesh)
+        state_now = env_state
         next_obs, env_state, reward, done, info = env_batch_step(
             jax.random.split(k_env, num_envs), env_state, env_action)
         next_value = ts.critic.apply(ts.critic_params, info.final_obs)
+        teach = None
+        if teacher is not None:  # labels of the states the learner itself visits (DAgger)
+            teach = on_each_device(jax.vmap(teacher), mesh)(jax.random.split(k_act, num_envs), obs,
+                                                             state_now)
+            teach = teach.replace(velocity=teach.velocity / v_max)
         log = log.update(reward, info.lambda2_reduction, done, e.max_steps)
         tr = Transition(obs, action, log_prob, value, next_value, info.agent_reward, done, info.terminated,
-                        info.lambda2_reduction, info.band_match)
+                        info.lambda2_reduction, info.band_match, teach)
         return (ts, env_state, next_obs, log, key), tr
 
     def update(runner: Runner, _=None, axis_name=None):
@@ -166,7 +179,8 @@ def make_train(config: Config, mesh=None) -> Trainer:
         flat = lambda x: x.reshape((steps_per_update,) + x.shape[2:])
         batch = Batch(obs=flat(traj.obs), action=jax.tree.map(flat, traj.action),
                       log_prob=flat(traj.log_prob), advantages=flat(adv), returns=flat(ret),
-                      values=flat(traj.value))
+                      values=flat(traj.value),
+                      teacher=None if traj.teacher is None else jax.tree.map(flat, traj.teacher))
         key, k_upd = jax.random.split(key)
         ts, m = ppo_update(k_upd, ts, batch, p, num_updates, minibatch_sharding)
         runner = Runner(ts, env_state, obs, log, key, runner.env_steps + steps_per_update)

@@ -25,7 +25,8 @@ class Batch:
 
     obs [S, M, D]; action velocity [S, M, 2], band [S, M]; log_prob [S, M] (rollout);
     advantages, returns, values (rollout critic) [S, M] (equal across agents unless the
-    rewards are per agent).
+    rewards are per agent); teacher velocity [S, M, 2] (units of v_max), band [S, M] when
+    `ppo.imitation_coef` > 0.
     """
 
     obs: jax.Array
@@ -34,6 +35,7 @@ class Batch:
     advantages: jax.Array
     returns: jax.Array
     values: jax.Array
+    teacher: Action | None = None  # planner's action at the same states (velocity / v_max), or None
 
 
 def gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array, terminated: jax.Array,
@@ -125,11 +127,13 @@ def init_train_state(key: jax.Array, ppo_cfg: PPOConfig, obs_dim: int, num_bands
 
 
 def _actor_loss(params, actor: Actor, mb: Batch, clip_eps: float, entropy_coef: jax.Array,
-                band_entropy_scale: float):
+                band_entropy_scale: float, imitation_coef: jax.Array = 0.0):
     """PPO-clip on per-agent ratios and advantages [mb, M] (advantages normalised over both).
 
     Entropy bonus: entropy_coef · (H[velocity] + band_entropy_scale · H[band]); the joint
-    entropy is the sum of the two, so scale 1 is the plain joint bonus.
+    entropy is the sum of the two, so scale 1 is the plain joint bonus. With a teacher in the
+    batch, plus imitation_coef · (|μ − v_teacher|² + cross-entropy of the teacher's band): the
+    planner's action at the learner's own states (DAgger's labels, as an auxiliary loss).
     """
     dist = actor.apply(params, mb.obs)
     log_ratio = dist.log_prob(mb.action) - mb.log_prob
@@ -142,7 +146,13 @@ def _actor_loss(params, actor: Actor, mb: Batch, clip_eps: float, entropy_coef: 
            "approx_kl": jnp.mean((ratio - 1.0) - log_ratio),
            "clip_frac": jnp.mean((jnp.abs(ratio - 1.0) > clip_eps).astype(jnp.float32))}
     bonus = entropy_velocity + band_entropy_scale * entropy_band
-    return -surrogate - entropy_coef * bonus, aux
+    loss = -surrogate - entropy_coef * bonus
+    if mb.teacher is not None:
+        imitation = (jnp.mean(jnp.sum((parts.velocity.mode() - mb.teacher.velocity) ** 2, axis=-1))
+                     - jnp.mean(parts.band.log_prob(mb.teacher.band)))
+        aux["imitation_loss"] = imitation
+        loss = loss + imitation_coef * imitation
+    return loss, aux
 
 
 def _critic_loss(params, critic: Critic, mb: Batch, value_coef: float):
@@ -183,6 +193,8 @@ def ppo_update(key: jax.Array, train_state: TrainState, batch: Batch, ppo_cfg: P
     actor_opt, critic_opt = make_optimizers(ppo_cfg, num_updates)
     actor_tx, critic_tx = actor_opt.tx(train_state.update), critic_opt.tx(train_state.update)
     entropy_coef = entropy_coef_schedule(ppo_cfg, num_updates)(train_state.update)
+    imitation_coef = _linear_decay(ppo_cfg.imitation_coef, ppo_cfg.imitation_final_frac,
+                                   num_updates)(train_state.update)
     perms = jax.vmap(lambda k: jax.random.permutation(k, num_steps))(jax.random.split(key, epochs))
     minibatch_idx = perms.reshape(epochs * num_mb, num_steps // num_mb)
 
@@ -193,7 +205,7 @@ def ppo_update(key: jax.Array, train_state: TrainState, batch: Batch, ppo_cfg: P
             mb = jax.lax.with_sharding_constraint(mb, minibatch_sharding)
         (actor_loss, aux), actor_grads = jax.value_and_grad(_actor_loss, has_aux=True)(
             actor_params, train_state.actor, mb, ppo_cfg.clip_eps, entropy_coef,
-            ppo_cfg.band_entropy_scale)
+            ppo_cfg.band_entropy_scale, imitation_coef)
         critic_loss, critic_grads = jax.value_and_grad(_critic_loss)(
             critic_params, train_state.critic, mb, ppo_cfg.value_coef)
         stopped = stopped | ((ppo_cfg.target_kl > 0) & (aux["approx_kl"] > ppo_cfg.target_kl))
@@ -213,6 +225,7 @@ def ppo_update(key: jax.Array, train_state: TrainState, batch: Batch, ppo_cfg: P
     metrics = {k: jnp.sum(v * weights) for k, v in metrics.items()}
     metrics.update(lr_actor=actor_opt.lr(train_state.update), lr_critic=critic_opt.lr(train_state.update),
                    entropy_coef=entropy_coef, minibatch_steps=taken.sum(),
+                   **({"imitation_coef": imitation_coef} if batch.teacher is not None else {}),
                    explained_variance=_explained_variance(batch.values, batch.returns))
     new_state = train_state.replace(actor_params=actor_params, critic_params=critic_params,
                                     actor_opt_state=actor_state, critic_opt_state=critic_state,
