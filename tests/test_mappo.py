@@ -196,3 +196,25 @@ def test_band_entropy_scale_weights_only_the_band_head():
     assert std(off) > std(ts) and std(on) > std(ts)
     assert band_h(on) > band_h(ts) + 1e-3
     assert 0.0 < float(m_on["entropy_band"]) < float(m_on["entropy"])
+
+
+def test_teacher_term_is_squared_mean_error_plus_band_cross_entropy(setup):
+    """_actor_loss with a teacher = without one + coef · (|μ − v_T|² + −log π(band_T)), means over
+    [S, M]; no teacher in the batch: no term and no metric."""
+    from jaxjam.agents.mappo import _actor_loss
+    from jaxjam.env.state import Action
+    ts, batch = setup
+    k_v, k_b = jax.random.split(jax.random.key(11))
+    teacher = Action(velocity=jax.random.uniform(k_v, (S, M, 2), minval=-1.0, maxval=1.0),
+                     band=jax.random.randint(k_b, (S, M), 0, NB))
+    args = (ts.actor_params, ts.actor)
+    plain, aux = _actor_loss(*args, batch, 0.2, 0.01, 1.0)
+    with_t, aux_t = _actor_loss(*args, batch.replace(teacher=teacher), 0.2, 0.01, 1.0, 2.5)
+    dist = ts.actor.apply(ts.actor_params, batch.obs).distributions
+    mu, logits = np.asarray(dist.velocity.mode(), np.float64), np.asarray(dist.band.logits, np.float64)
+    logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    ce = -np.take_along_axis(logp, np.asarray(teacher.band)[..., None], -1).mean()
+    want = np.mean(np.sum((mu - np.asarray(teacher.velocity)) ** 2, -1)) + ce
+    assert "imitation_loss" not in aux
+    np.testing.assert_allclose(float(aux_t["imitation_loss"]), want, rtol=1e-5)
+    np.testing.assert_allclose(float(with_t) - float(plain), 2.5 * want, rtol=1e-4)

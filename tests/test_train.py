@@ -22,7 +22,11 @@ PER_AGENT = override(TINY, {"env.credit_weight": 1.0, "env.own_overlap": True,
                             "ppo.critic_obs": "pooled_own"})
 
 
-@pytest.mark.parametrize("cfg", [TINY, PER_AGENT], ids=["team_reward", "per_agent_rewards"])
+TEACHER = override(TINY, {"env.obs": "local_graph", "ppo.imitation_coef": 1.0})
+
+
+@pytest.mark.parametrize("cfg", [TINY, PER_AGENT, TEACHER], ids=["team_reward", "per_agent_rewards",
+                                                             "planner_teacher"])
 def test_learning_beats_random_on_same_episodes(cfg):
     tr = make_train(cfg)
     runner, metrics = tr.train_chunk(tr.init(jax.random.PRNGKey(0)))
@@ -35,6 +39,11 @@ def test_learning_beats_random_on_same_episodes(cfg):
     trained, rand = res["trained"]["mean_reduction"], res["random"]["mean_reduction"]
     assert trained[0] - trained[1] > rand[0] + rand[1]  # CIs separated
     assert res["trained"]["band_match"][0] > 0.9
+    if cfg.ppo.imitation_coef > 0:  # the teacher term is logged and the actor moves towards it
+        assert m["imitation_loss"][-1] < 0.7 * m["imitation_loss"][0]
+        assert m["imitation_coef"][0] == pytest.approx(1.0) and m["imitation_coef"][-1] < 0.05
+    else:
+        assert "imitation_loss" not in m
 
 
 def test_seed_vmap_matches_single_seed_runs():
