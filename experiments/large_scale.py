@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from jaxjam.cli import train_and_evaluate
+from jaxjam.run import train_and_evaluate
 from jaxjam.config import Config, load_yaml, override, preset
 from jaxjam.xla_flags import apply_default_xla_flags
 
@@ -24,7 +24,8 @@ def smoke_config(out: str, base: Config | None = None):
     return override(base or preset("large"), {
         "ppo.num_envs": 4, "ppo.rollout_steps": 8, "ppo.total_steps": 4 * 8 * 2,
         "ppo.num_minibatches": 2, "ppo.update_epochs": 1, "ppo.hidden": 32,
-        "env.max_steps": 8, "run.updates_per_chunk": 1, "run.eval_episodes": 2, "run.out": out})
+        "env.max_steps": 8, "run.updates_per_chunk": 1, "run.eval_episodes": 2, "run.out": out,
+        "run.baselines": "basic"})
 
 
 def main(argv=None):

@@ -13,7 +13,7 @@ import time
 
 import jax
 
-from jaxjam.cli import best_scripted
+from jaxjam.run import best_scripted
 from jaxjam.config import PRESETS, override, preset
 from jaxjam.evaluate import compare_policies, compare_seeds
 from jaxjam.policies import baselines

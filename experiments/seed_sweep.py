@@ -12,7 +12,7 @@ import argparse
 import json
 import os
 
-from jaxjam.cli import best_scripted, train_and_evaluate
+from jaxjam.run import best_scripted, train_and_evaluate
 from jaxjam.config import PRESETS, load_yaml, override, preset
 from jaxjam.xla_flags import apply_default_xla_flags
 
@@ -46,7 +46,7 @@ def main(argv=None):
           f"{pct(res[f'trained (mode, {args.seeds} seeds)'])} mode, "
           f"{pct(res[f'trained (sampled, {args.seeds} seeds)'])} sampled (95% CI over seeds) "
           f"| random {pct(res['random'])} | heuristic {pct(res['heuristic'])} | best scripted "
-          f"({best}) {pct(res[best])} | planner {pct(res['planner'])}")
+          f"({best}) {pct(res[best])}" + (f" | planner {pct(res['planner'])}" if "planner" in res else ""))
     with open(os.path.join(out, "seed_sweep.json"), "w") as fh:
         json.dump({"wall_s": result["wall_s"], "env_steps": result["env_steps"], **res}, fh, indent=1)
     return result

@@ -147,6 +147,7 @@ class RunConfig:
     checkpoint_every_chunks: int = 1
     keep_checkpoints: int = 3
     eval_episodes: int = 64
+    baselines: str = "all"  # evaluated beside the trained policy: "all" (jaxjam.policies) | "basic" (random, heuristic)
     out: str = "runs/default"
     devices: int = 1  # split the env batch over this many devices: 1 = one (no sharding), 0 = all
 
@@ -193,6 +194,7 @@ PRESETS = ("default", "large", "reference")
 _CHOICES = {
     "physics.eigensolver": ("auto", "eigh", "bisection", "kernel"),
     "env.model": ("jaxjam", "reference"),
+    "run.baselines": ("all", "basic"),
     "env.obs": ("seed", "local_graph", "reference", "reference_band"),
     "env.motion": ("random_walk", "coordinated_turn"),
     "ppo.critic_obs": ("pooled", "pooled_own"),

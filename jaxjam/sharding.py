@@ -28,6 +28,8 @@ import numpy as np
 from jax.sharding import AxisType, Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from jaxjam.runner import Runner
+
 ENV_AXIS = "envs"  # the mesh axis the env batch is split over
 ENV_BATCHED_FIELDS = ("env_state", "obs", "log")  # Runner fields with a leading num_envs axis
 
@@ -72,8 +74,6 @@ def runner_shardings(mesh: Mesh, seed_axis: bool = False):
     Usable as `jit` in/out_shardings and with `jax.device_put`. Env-batched fields are split
     over "envs" (under the seed axis when `seed_axis`), the rest is replicated.
     """
-    from jaxjam.train import Runner  # train.py imports this module
-
     env, rep = env_sharding(mesh, seed_axis), replicated(mesh)
     fields = {f: (env if f in ENV_BATCHED_FIELDS else rep) for f in Runner.__dataclass_fields__}
     return Runner(**fields)

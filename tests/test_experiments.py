@@ -18,7 +18,7 @@ def test_seed_sweep_trains_two_seeds_and_reports_both_policies(tmp_path, monkeyp
     monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")  # keep this process's env as it is
     out = str(tmp_path / "sweep")
     seed_sweep_main(["--seeds", "2", "--total-steps", "2048", "--num-envs", "16", "--episodes", "4",
-                     "--out", out, "--set", "ppo.rollout_steps=32", "ppo.hidden=16",
+                     "--out", out, "--set", "ppo.rollout_steps=32", "ppo.hidden=16", "run.baselines=basic",
                      "run.updates_per_chunk=2", "ppo.band_entropy_scale=0.5"])
     text = capsys.readouterr().out
     assert "2 seeds, preset default" in text and "mode" in text and "sampled" in text

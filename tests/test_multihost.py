@@ -19,7 +19,8 @@ import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TRAIN = ["--total-steps", "384", "--num-envs", "4", "--rollout-steps", "8", "--hidden", "16",
-         "--updates-per-chunk", "4", "--max-steps", "10", "--eval-episodes", "4"]  # 3 chunks
+         "--updates-per-chunk", "4", "--max-steps", "10", "--eval-episodes", "4",
+         "--set", "run.baselines=basic"]  # 3 chunks
 
 
 def _free_port() -> int:

@@ -67,14 +67,20 @@ def test_cli_train_resume_eval_and_errors(tmp_path, capsys):
     assert cli_main(args) == 0
     text = capsys.readouterr().out
     assert "100.0%" in text and "steps/s" in text and "heuristic" in text
+    assert "best scripted policy" in text and "planner (full state" in text
     for f in ("metrics.csv", "learning_curve.png", "eval.json", "config.json"):
         assert os.path.getsize(os.path.join(out, f)) > 0
     rows = open(os.path.join(out, "metrics.csv")).read().strip().splitlines()
     assert len(rows) == 1 + 4  # header + 4 updates
-    assert cli_main(args + ["--resume"]) == 0  # already finished: resumes and only evaluates
-    assert "resumed from" in capsys.readouterr().out
+    basic = ["--set", "ppo.num_minibatches=2", "ppo.update_epochs=1", "run.baselines=basic"]
+    assert cli_main(args + ["--resume"] + basic) == 0  # already finished: resumes, only evaluates
+    text = capsys.readouterr().out
+    assert "resumed from" in text and "planner" not in text
+    assert set(json.load(open(os.path.join(out, "eval.json")))) == {
+        "trained (mode)", "trained (sampled)", "random", "heuristic"}
     assert cli_main(["eval", "--checkpoint", out, "--episodes", "4"]) == 0
-    assert set(json.load(open(os.path.join(out, "eval.json")))) >= {"random", "heuristic"}
+    assert set(json.load(open(os.path.join(out, "eval.json")))) >= {
+        "random", "heuristic", "stay", "disperse 30 m", "planner"}
     assert cli_main(["train", "--num-jammers", "0", "--out", out]) == 2
     assert "env.num_jammers must be in [1" in capsys.readouterr().err
     assert cli_main(["eval", "--checkpoint", str(tmp_path / "missing")]) == 2
