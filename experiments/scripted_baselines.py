@@ -23,7 +23,7 @@ import jax
 
 from jaxjam.config import PRESETS, Config, override, preset
 from jaxjam.evaluate import compare_policies, format_table
-from jaxjam.policies import baselines, diffuse_policy, disperse_policy  # noqa: F401  (re-exported)
+from jaxjam.policies import baselines, diffuse_policy
 from jaxjam.xla_flags import apply_default_xla_flags
 
 

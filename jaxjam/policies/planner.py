@@ -42,7 +42,7 @@ def greedy_targets(enemy_pos, band, num_targets: int, physics: PhysicsConfig, sh
         else:
             _, f = lambda2_and_fiedler(cur, solver=solver)
             sens = jnp.where(live, (f[iu] - f[ju]) ** 2, -1.0)
-            idx = jax.lax.top_k(sens + live * 1e-12, width)[1]  # live links first when f = 0
+            idx = jax.lax.top_k(sens, width)[1]  # dead links score −1: live ones first, also when f = 0
         new = cur[None] & ~cover(mids[idx])  # [C, N, N]
         cut = jnp.sum(cur[None] & ~new, axis=(1, 2))
         score = jnp.where(live[idx], lambda2(new, solver=solver) - 1e-6 * cut, jnp.inf)
