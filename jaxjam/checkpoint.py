@@ -19,6 +19,7 @@ directory they share; a template laid out on a mesh is restored straight into th
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import jax
@@ -30,6 +31,35 @@ from orbax.checkpoint import checkpoint_managers as policies
 from jaxjam.config import Config, from_dict, to_dict
 
 BEST = "best_metric"  # name of the ranking value in Orbax's per-step metrics
+
+
+class CorruptCheckpointError(ValueError):
+    """A checkpoint that cannot be read: `path`, `reason` (one line), `good` (the newest older
+    readable chunk, or None). Nothing is ever deleted."""
+
+    def __init__(self, path: Path, reason: str, good: int | None):
+        self.path, self.reason, self.good = path, reason, good
+        hint = (f"newest readable checkpoint is chunk {good}" if good is not None
+                else "no older readable checkpoint")
+        super().__init__(f"checkpoint {path} is corrupt or partial ({reason}); nothing was deleted; "
+                         f"{hint}")
+
+
+def short_reason(err: BaseException, limit: int = 300) -> str:
+    """One line for an Orbax/TensorStore error: the innermost status message of the exception
+    chain (e.g. "DATA_LOSS: ..."), without TensorStore's multi-line spec dumps."""
+    chain, seen = [], set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        chain.append(err)
+        err = err.__cause__ or err.__context__
+    status = [e for e in chain if re.match(r"[A-Z_]{4,}: ", str(e))]
+    e = (status or chain)[-1 if status else 0]
+    text = str(e)
+    for cut in (" See full TensorStore details", " [tensorstore_spec=", "\n"):
+        text = text.split(cut)[0]
+    text = f"{type(e).__name__}: {text.strip()}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _flat(d: dict, prefix: str = "") -> dict:
@@ -92,6 +122,10 @@ class CheckpointStore:
     def has_checkpoint(self) -> bool:
         return bool(self.steps())
 
+    def best_chunk(self) -> int | None:
+        """The chunk with the highest best_metric (None if none has one)."""
+        return self._mngr().best_step() if self.directory.is_dir() else None
+
     def restore_latest(self, template):
         """(runner, meta) from the newest checkpoint."""
         return self.restore(template)
@@ -112,18 +146,15 @@ class CheckpointStore:
             if not bad:
                 return self._read(template, step)
         except Exception as err:  # noqa: BLE001 - Orbax/tensorstore raise many types
-            reason = f"{type(err).__name__}: {str(err).split(' [tensorstore_spec=')[0]}"
+            reason = short_reason(err)
         else:
-            diff = "".join(f"\n  {d}" for d in self._config_diff(step)) or " none"
-            raise ValueError(f"checkpoint {path} does not match this runner/config:\n  "
-                             + "\n  ".join(bad[:5]) + f"\n  ({len(bad)} arrays differ)"
-                             + f"\nconfig differences:{diff}")
+            diff = "; ".join(self._config_diff(step)) or "none"
+            raise ValueError(f"checkpoint {path} does not match this runner/config: "
+                             + "; ".join(bad[:5]) + f" ({len(bad)} arrays differ); "
+                             + f"config differences: {diff}")
         older = sorted((s for s in steps if s < step), reverse=True)
         good = next((s for s in older if self._readable(template, s)), None)
-        hint = (f"newest readable checkpoint is chunk {good}: use restore(template, step={good})"
-                if good is not None else "no older readable checkpoint")
-        raise ValueError(f"checkpoint {path} is corrupt or partial ({reason});\n"
-                         f"nothing was deleted; {hint}")
+        raise CorruptCheckpointError(path, reason, good)  # use restore(template, step=good)
 
     def _mismatches(self, template, step: int) -> list[str]:
         """Arrays whose saved path/shape/dtype differ from `template`'s (from Orbax metadata)."""

@@ -3,8 +3,11 @@
     jaxjam train --preset default --total-steps 200000 --out runs/demo
     jaxjam train --preset large --num-envs 1024 --out runs/large --resume
     jaxjam train --preset large --devices 0 --out runs/large   # env batch over all GPUs
-    jaxjam eval --checkpoint runs/demo
+    jaxjam eval --checkpoint runs/demo               # writes runs/demo/eval_chunk<c>_<n>eps.json
     jaxjam render --preset default --out runs/snapshot.png
+
+Every error is one line on stderr naming the flag, field or file, exit status 2 (`--debug`: the
+traceback instead); Ctrl-C prints how to resume, exit status 130.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import sys
 import jax
 
 from jaxjam.config import PRESETS, Config, load_yaml, override, preset
+from jaxjam.errors import OneLineParser, count_type, one_line, quiet_shutdown_noise
 from jaxjam.xla_flags import apply_default_xla_flags
 
 # flag -> config field; every flag is optional and overrides preset/YAML
@@ -28,7 +32,7 @@ FLAGS = {
     "imitation_coef": "ppo.imitation_coef",
     "seed": "run.seed", "num_seeds": "run.num_seeds", "out": "run.out",
     "updates_per_chunk": "run.updates_per_chunk", "eval_episodes": "run.eval_episodes",
-    "devices": "run.devices",
+    "devices": "run.devices", "init_from": "run.init_from",
 }
 
 
@@ -40,10 +44,11 @@ def enable_compilation_cache(path: str | None = None) -> None:
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
 
 
-def _config_args(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument("--preset", default="default", choices=PRESETS)
+def _config_args(ap: argparse.ArgumentParser, exclude: tuple[str, ...] = (),
+                 preset_default: str | None = "default") -> None:
+    ap.add_argument("--preset", default=preset_default, choices=PRESETS)
     ap.add_argument("--config", help="YAML file with config sections (applied after the preset)")
-    for flag in FLAGS:
+    for flag in (f for f in FLAGS if f not in exclude):
         ap.add_argument("--" + flag.replace("_", "-"), dest=flag, default=None)
     ap.add_argument("--set", nargs="*", default=[], metavar="SECTION.FIELD=VALUE",
                     help="any config field, e.g. --set ppo.entropy_coef=0.01 env.dbscan_eps_m=20")
@@ -51,16 +56,23 @@ def _config_args(ap: argparse.ArgumentParser) -> None:
 
 def build_config(args) -> Config:
     """preset → YAML → flags → --set, validated (ValueError names the field)."""
-    cfg = preset(args.preset)
+    cfg = preset(args.preset or "default")
     if args.config:
         cfg = load_yaml(args.config, cfg)
-    updates = {field: getattr(args, flag) for flag, field in FLAGS.items()}
+    updates = {field: getattr(args, flag, None) for flag, field in FLAGS.items()}
     for item in args.set:
         key, sep, value = item.partition("=")
         if not sep:
             raise ValueError(f"--set expects SECTION.FIELD=VALUE, got {item!r}")
         updates[key] = value
-    return override(cfg, updates)
+    try:
+        return override(cfg, updates)
+    except ValueError as err:  # name the flag too when a flag set the field
+        for flag, field in FLAGS.items():
+            value = getattr(args, flag, None)
+            if value is not None and str(err).startswith(field) and updates.get(field) == value:
+                raise ValueError(f"--{flag.replace('_', '-')} {value}: {err}") from None
+        raise
 
 
 def train_main(args) -> int:
@@ -68,7 +80,9 @@ def train_main(args) -> int:
     from jaxjam.sharding import maybe_initialize_distributed
 
     distributed = maybe_initialize_distributed()  # several hosts: if JAX_COORDINATOR_ADDRESS is set
-    train_and_evaluate(build_config(args), resume=args.resume)
+    train_and_evaluate(build_config(args), resume=args.resume, step=args.step,
+                       last_good=args.resume_from_last_good,
+                       allow_config_change=args.allow_config_change)
     if distributed:  # wait for every process before process 0's coordinator goes away
         jax.distributed.shutdown()
     return 0
@@ -76,37 +90,103 @@ def train_main(args) -> int:
 
 def eval_main(args) -> int:
     from jaxjam.run import evaluate_checkpoint
-    evaluate_checkpoint(args.checkpoint, args.episodes, args.best)
+    from jaxjam.transfer import scale_updates
+    scale = scale_updates(args.preset, args.num_jammers, args.num_enemies, args.arena_m)
+    evaluate_checkpoint(args.checkpoint, args.episodes, args.best, args.step, args.last_good, scale)
     return 0
 
 
 def render_main(args) -> int:
-    from jaxjam.run import render_reset
-    render_reset(build_config(args), args.png)
+    from jaxjam.replay import render
+    from jaxjam.transfer import scale_updates
+    path = args.out or args.png or "jaxjam_state.png"
+    if args.checkpoint:  # the run's config; --preset/--num-jammers/... choose another scale
+        other = [f for f in FLAGS if f not in ("num_jammers", "num_enemies", "arena_m", "out")
+                 and getattr(args, f, None) is not None] + (["set"] if args.set else []) \
+            + (["config"] if args.config else [])
+        if other:
+            raise ValueError(f"render --checkpoint uses the run's config: only --preset, --num-jammers, "
+                             f"--num-enemies, --arena-m may change it (the scale), got --{other[0]}")
+        scale = scale_updates(args.preset, *(getattr(args, f) for f in ("num_jammers", "num_enemies",
+                                                                       "arena_m")))
+        render(None, path, args.checkpoint, args.policy, scale, args.episode, args.steps, args.every)
+    else:
+        render(build_config(args), path, None, args.policy, None, args.episode, args.steps, args.every)
     return 0
 
 
+def _interrupted(args) -> str:
+    """What Ctrl-C leaves behind, and (train) the command that continues."""
+    if args.cmd != "train":
+        return "interrupted; no result file was written"
+    try:
+        out = build_config(args).run.out
+    except Exception:  # noqa: BLE001 - only for the hint
+        out = "<the same --out>"
+    return (f"interrupted: nothing half-written is kept (completed checkpoints stay; a partial save "
+            f"is removed and CSV rows after the last checkpoint are redone at the next start); "
+            f"continue with: jaxjam train <the same options> --out {out} --resume")
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="jaxjam", description=__doc__.split("\n")[0])
-    sub = ap.add_subparsers(dest="cmd", required=True)
+    ap = OneLineParser(prog="jaxjam", description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True, parser_class=OneLineParser)
     tr = sub.add_parser("train", help="train MAPPO jammers; prints progress, writes CSV, PNG, checkpoints")
     _config_args(tr)
     tr.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
+    tr.add_argument("--step", type=count_type(0, "a chunk number"), default=None,
+                    help="with --resume: continue from this chunk's checkpoint (newer ones are moved aside)")
+    tr.add_argument("--resume-from-last-good", action="store_true",
+                    help="with --resume: if the checkpoint is corrupt, use the newest readable older one")
+    tr.add_argument("--allow-config-change", action="store_true",
+                    help="with --resume: accept a config that differs from the checkpoint's")
     ev = sub.add_parser("eval", help="evaluate a checkpoint vs every baseline (random, heuristic, scripted, planner)")
     ev.add_argument("--checkpoint", required=True, help="run directory (or its checkpoints/ folder)")
-    ev.add_argument("--episodes", type=int, default=None)
+    ev.add_argument("--episodes", type=count_type(1), default=None)
     ev.add_argument("--best", action="store_true", help="use the best checkpoint instead of the latest")
-    rd = sub.add_parser("render", help="draw a reset state (links, jammed links, jammers)")
-    _config_args(rd)
-    rd.add_argument("--png", default="jaxjam_state.png")
+    ev.add_argument("--step", type=count_type(0, "a chunk number"), default=None,
+                    help="evaluate this chunk's checkpoint")
+    ev.add_argument("--last-good", "--resume-from-last-good", dest="last_good", action="store_true",
+                    help="if the checkpoint is corrupt, evaluate the newest readable older one")
+    ev.add_argument("--preset", choices=PRESETS, default=None,
+                    help="evaluate at this preset's scale (M, N, arena, DBSCAN): zero-shot transfer")
+    ev.add_argument("--num-jammers", type=count_type(1), default=None, help="evaluate with M jammers")
+    ev.add_argument("--num-enemies", type=count_type(2), default=None, help="evaluate with N enemies")
+    ev.add_argument("--arena-m", type=float, default=None, help="evaluate in this arena side (m)")
+    rd = sub.add_parser("render", help="animate one episode (.gif/.mp4) of a checkpoint or a baseline, "
+                                       "or draw a reset state (.png)")
+    _config_args(rd, exclude=("out",), preset_default=None)
+    rd.add_argument("--out", default=None, help="file to write: .gif or .mp4 (an episode), .png (reset)")
+    rd.add_argument("--png", default=None, help=argparse.SUPPRESS)  # older spelling of --out X.png
+    rd.add_argument("--checkpoint", default=None, help="run directory whose trained policy plays")
+    rd.add_argument("--policy", default=None,
+                    help="trained (default with --checkpoint) or a baseline: planner (default), "
+                         "heuristic, random, stay, diffuse 0.6, disperse 30 m, ...")
+    rd.add_argument("--episode", type=count_type(0), default=0, help="which evaluation episode")
+    rd.add_argument("--steps", type=count_type(1), default=None, help="episode length (default max_steps)")
+    rd.add_argument("--every", type=count_type(1), default=1, help="one frame every N steps")
+    for p in (tr, ev, rd):
+        p.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     args = ap.parse_args(argv)
+    if not args.debug:
+        quiet_shutdown_noise()
     apply_default_xla_flags()  # before JAX starts its backend
     enable_compilation_cache()
+    command = {"train": train_main, "eval": eval_main, "render": render_main}[args.cmd]
+    if args.debug:
+        return command(args)
     try:
-        return {"train": train_main, "eval": eval_main, "render": render_main}[args.cmd](args)
-    except (ValueError, FileNotFoundError) as err:
-        print(f"jaxjam {args.cmd}: error: {err}", file=sys.stderr)
+        return command(args)
+    except KeyboardInterrupt:
+        print(f"jaxjam {args.cmd}: {_interrupted(args)}", file=sys.stderr)
+        return 130
+    except (ValueError, OSError) as err:
+        print(f"jaxjam {args.cmd}: error: {one_line(err)}", file=sys.stderr)
         return 2
+    except Exception as err:  # noqa: BLE001 - a bug or a device error: still one line
+        print(f"jaxjam {args.cmd}: internal error: {type(err).__name__}: {one_line(err)} "
+              f"(rerun with --debug for the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ class EnvConfig:
     """The jamming environment (one episode; batching is vmap's job)."""
 
     model: str = "jaxjam"  # "jaxjam" | "reference" (docs/model.md)
-    obs: str = "seed"  # "seed" | "local_graph" (jaxjam) | "reference" | "reference_band" (reference)
+    obs: str = "seed"  # "seed" | "local_graph" | "entity" (jaxjam) | "reference" | "reference_band" (reference)
     num_jammers: int = 4
     num_enemies: int = 10
     arena_m: float = 200.0
@@ -103,6 +103,10 @@ class EnvConfig:
     local_graph_k: int = 8
     local_graph_cut_k: int = 0  # of those K slots, how many hold the nearest links crossing the Fiedler cut
     credit_weight: float = 0.0  # w6 ≥ 0: per-jammer λ₂ credit (jaxjam model); > 0 = per-agent rewards
+    entity_links: int = 12  # entity obs: nearest live links seen by each jammer
+    entity_top_links: int = 4  # entity obs: live links of largest Fiedler sensitivity (swarm-wide)
+    entity_enemies: int = 8  # entity obs: nearest enemies
+    entity_jammers: int = 4  # entity obs: nearest other jammers
     own_overlap: bool = False  # r5 per jammer: its own share of the close pairs (same team mean) -> per-agent rewards
 
 
@@ -135,6 +139,9 @@ class PPOConfig:
     critic_obs: str = "pooled"  # "pooled": V(mean obs) per env | "pooled_own": V(mean obs, own obs) per agent
     imitation_coef: float = 0.0  # ≥ 0: weight of the planner-teacher loss on the learner's own states (0 = off)
     imitation_final_frac: float = 0.0  # the teacher weight decays linearly to imitation_coef × this
+    network: str = "mlp"  # "mlp" (flat obs) | "attention" (entity obs: tokens, masks, pointer head)
+    attention_heads: int = 4  # attention network: heads per layer (must divide ppo.hidden)
+    attention_layers: int = 2  # attention network: self-attention blocks over the tokens
 
 
 @dataclass(frozen=True)
@@ -150,6 +157,7 @@ class RunConfig:
     baselines: str = "all"  # evaluated beside the trained policy: "all" (jaxjam.policies) | "basic" (random, heuristic)
     out: str = "runs/default"
     devices: int = 1  # split the env batch over this many devices: 1 = one (no sharding), 0 = all
+    init_from: str = ""  # a run directory whose latest networks start this run (fine-tuning); "" = fresh
 
 
 @dataclass(frozen=True)
@@ -195,7 +203,8 @@ _CHOICES = {
     "physics.eigensolver": ("auto", "eigh", "bisection", "kernel"),
     "env.model": ("jaxjam", "reference"),
     "run.baselines": ("all", "basic"),
-    "env.obs": ("seed", "local_graph", "reference", "reference_band"),
+    "env.obs": ("seed", "local_graph", "entity", "reference", "reference_band"),
+    "ppo.network": ("mlp", "attention"),
     "env.motion": ("random_walk", "coordinated_turn"),
     "ppo.critic_obs": ("pooled", "pooled_own"),
 }
@@ -232,6 +241,12 @@ _RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "env.local_graph_k": (1, 1024, True, True),
     "env.local_graph_cut_k": (0, 1024, True, True),
     "env.credit_weight": (0.0, 1e3, True, True),
+    "env.entity_links": (0, 1024, True, True),
+    "env.entity_top_links": (0, 1024, True, True),
+    "env.entity_enemies": (0, 1024, True, True),
+    "env.entity_jammers": (0, 1024, True, True),
+    "ppo.attention_heads": (1, 64, True, True),
+    "ppo.attention_layers": (0, 16, True, True),
     "ppo.num_envs": (1, 1 << 20, True, True),
     "ppo.rollout_steps": (1, 1 << 16, True, True),
     "ppo.total_steps": (1, 1 << 40, True, True),
@@ -318,9 +333,17 @@ def validate(cfg: Config) -> Config:
     if e.model == "reference" and e.obs not in ("reference", "reference_band"):
         raise ValueError(f"env.obs must be 'reference' or 'reference_band' when env.model is "
                          f"'reference', got {e.obs!r}")
-    if e.model == "jaxjam" and e.obs not in ("seed", "local_graph"):
-        raise ValueError(f"env.obs must be 'seed' or 'local_graph' when env.model is 'jaxjam', "
-                         f"got {e.obs!r}")
+    if e.model == "jaxjam" and e.obs not in ("seed", "local_graph", "entity"):
+        raise ValueError(f"env.obs must be 'seed', 'local_graph' or 'entity' when env.model is "
+                         f"'jaxjam', got {e.obs!r}")
+    if e.obs == "entity" and e.entity_links + e.entity_top_links < 1:
+        raise ValueError("env.entity_links + env.entity_top_links must be >= 1 (the pointer head "
+                         f"needs a link), got {e.entity_links} + {e.entity_top_links}")
+    if o.network == "attention" and e.obs != "entity":
+        raise ValueError(f"ppo.network 'attention' needs env.obs 'entity', got {e.obs!r}")
+    if o.network == "attention" and o.hidden % o.attention_heads:
+        raise ValueError(f"ppo.attention_heads must divide ppo.hidden = {o.hidden}, "
+                         f"got {o.attention_heads}")
     if e.local_graph_cut_k > e.local_graph_k:
         raise ValueError(f"env.local_graph_cut_k must be in [0, env.local_graph_k = {e.local_graph_k}], "
                          f"got {e.local_graph_cut_k}")
@@ -339,6 +362,10 @@ def validate(cfg: Config) -> Config:
     if e.obs == "local_graph" and e.local_graph_k > e.num_enemies * (e.num_enemies - 1) // 2:
         raise ValueError(f"env.local_graph_k must be in [1, N(N-1)/2 = "
                          f"{e.num_enemies * (e.num_enemies - 1) // 2}], got {e.local_graph_k}")
+    if not isinstance(cfg.run.out, str) or not cfg.run.out.strip() or "\0" in cfg.run.out:
+        raise ValueError(f"run.out must be a non-empty directory path, got {cfg.run.out!r}")
+    if not isinstance(cfg.run.init_from, str) or "\0" in cfg.run.init_from:
+        raise ValueError(f"run.init_from must be a run directory path or empty, got {cfg.run.init_from!r}")
     return cfg
 
 
@@ -372,6 +399,17 @@ def _coerce(name: str, current: Any, value: Any) -> Any:
     return value
 
 
+def _range_value(key: str, value: Any) -> float:
+    """A derived range (m) from YAML/CLI: a finite number > 0, else ValueError naming `key`."""
+    try:
+        v = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        v = math.nan
+    if not (math.isfinite(v) and v > 0):
+        raise ValueError(f"{key} must be a number in (0, inf) metres, got {value!r}")
+    return v
+
+
 def override(cfg: Config, updates: Mapping[str, Any]) -> Config:
     """Return `cfg` with dotted-key updates, e.g. {"env.num_jammers": 40}; validated.
 
@@ -384,7 +422,7 @@ def override(cfg: Config, updates: Mapping[str, Any]) -> Config:
         if value is None:
             continue
         if key in ("physics.comm_range_m", "physics.jam_range_m"):
-            ranges[key.split(".")[1]] = float(value)
+            ranges[key.split(".")[1]] = _range_value(key, value)
             continue
         part, _, name = key.partition(".")
         if part not in parts or name not in {f.name for f in fields(parts[part])}:
@@ -393,8 +431,8 @@ def override(cfg: Config, updates: Mapping[str, Any]) -> Config:
         parts[part] = replace(parts[part], **{name: _coerce(key, current, value)})
     if ranges:
         for k, v in ranges.items():
-            if not (math.isfinite(v) and v > 0):
-                raise ValueError(f"physics.{k} must be in (0, inf), got {v!r}")
+            if not (math.isfinite(v) and 0 < v <= 1e9):  # metres; beyond, the dBm thresholds underflow
+                raise ValueError(f"physics.{k} must be in (0, 1e+09] m, got {v!r}")
         p = parts["physics"]
         comm = ranges.get("comm_range_m", min(p.comm_range_m()))
         jam = ranges.get("jam_range_m", min(p.jam_range_m()))
@@ -404,12 +442,40 @@ def override(cfg: Config, updates: Mapping[str, Any]) -> Config:
     return validate(Config(**parts))
 
 
+def _read_yaml(path: str) -> Any:
+    """Parse a YAML file with `yaml.safe_load`; every failure is a one-line ValueError naming
+    the file (and the line where YAML knows it): missing, a directory, not UTF-8, bad syntax,
+    a tag such as `!!python/object` (never executed)."""
+    import yaml
+
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except IsADirectoryError:
+        raise ValueError(f"config file {path}: is a directory, expected a YAML file") from None
+    except OSError as err:
+        raise ValueError(f"config file {path}: cannot read it ({err.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"config file {path}: not UTF-8 text (byte {err.start}); "
+                         f"expected a YAML file") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
+        what = getattr(err, "problem", None) or str(err).splitlines()[0]
+        if isinstance(err, yaml.constructor.ConstructorError):
+            what = f"{what} (only plain YAML values are allowed; tags are not executed)"
+        raise ValueError(f"config file {path}:{where} invalid YAML: {what}") from None
+
+
 def load_yaml(path: str, base: Config | None = None) -> Config:
     """Apply a YAML file of nested sections ({env: {num_jammers: 40}}) or a `preset:` key."""
     import yaml
 
-    with open(path) as fh:
-        data = yaml.safe_load(fh) or {}
+    data = _read_yaml(path) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping of config sections")
     cfg = preset(data.pop("preset")) if "preset" in data else (base or preset("default"))

@@ -3,13 +3,12 @@ baseline; reports. `cli.py` only parses arguments and calls these; experiments c
 
     from jaxjam.run import train_and_evaluate, evaluate_checkpoint
     result = train_and_evaluate(config)                  # {"wall_s", "steps_per_s", "env_steps", "results"}
-    evaluate_checkpoint("runs/demo", episodes=128)       # restores, evaluates, writes eval.json
+    evaluate_checkpoint("runs/demo", episodes=128)       # restores, evaluates, writes eval_*.json
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import os
 import sys
 import time
@@ -17,13 +16,18 @@ import time
 import jax
 import numpy as np
 
-from jaxjam.checkpoint import CheckpointStore, load_config
+from jaxjam.checkpoint import CheckpointStore
 from jaxjam.config import Config, override, to_dict
 from jaxjam.evaluate import actor_policy, compare_policies, compare_seeds, format_table
 from jaxjam.policies import SCRIPTED, baselines
 from jaxjam.render import plot_learning_curve, plot_state
+from jaxjam.resume import (NothingToResume, check_config_change, check_finite, choose_step,
+                           params_finite, read_saved_config, restore_checked, set_aside_newer,
+                           truncate_csv)
+from jaxjam.rundir import acquire_lock, clean_orbax_tmp, make_run_dir, write_json_atomic
 from jaxjam.sharding import env_mesh
 from jaxjam.train import compile_programs, make_train
+from jaxjam.transfer import at_scale, init_params, restore_run, scale_note, with_params
 
 
 class Progress:
@@ -58,54 +62,82 @@ def _host_metrics(metrics) -> list[dict[str, float]]:
     return [{k: float(v[i]) for k, v in m.items()} for i in range(n)]
 
 
-def _truncate_csv(csv_path: str, env_steps: int) -> None:
-    """Drop the rows after `env_steps`: those of chunks trained after the checkpoint resumed from."""
-    if not os.path.exists(csv_path):
-        return
-    with open(csv_path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    keep = [row for row in rows if float(row["env_steps"]) <= env_steps]
-    if len(keep) < len(rows):
-        with open(csv_path, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(keep)
-
-
-def train_and_evaluate(cfg: Config, resume: bool = False) -> dict:
+def train_and_evaluate(cfg: Config, resume: bool = False, step: int | None = None,
+                       last_good: bool = False, allow_config_change: bool = False) -> dict:
     """Chunked training with progress, CSV, checkpoints; then evaluation and the learning curve.
 
-    Returns {"wall_s", "steps_per_s", "env_steps", "results"} (results: see `evaluate_runner`).
+    Refused with a one-line ValueError before anything compiles: a run directory that another
+    live process writes (`jaxjam.rundir` lock, taken by process 0 only), checkpoints without
+    `resume`, `resume` without checkpoints, a `step` (chunk) that does not exist, a config that
+    differs from the checkpoint's beyond `resume.FREE_TO_CHANGE` without `allow_config_change`.
+    A corrupt checkpoint is named; `last_good` falls back to the newest readable older one.
+    Training stops (NonFiniteError, the bad chunk unsaved) at the first non-finite metric or
+    parameter. Returns {"wall_s", "steps_per_s", "env_steps", "results"} (see `evaluate_runner`).
     """
-    r = cfg.run
     primary = jax.process_index() == 0  # several processes (hosts): only the first writes files
+    if resume and not os.path.isdir(os.path.join(cfg.run.out, "checkpoints")):  # create nothing
+        raise NothingToResume(f"--resume: nothing to resume: no run directory with checkpoints at "
+                              f"{cfg.run.out}; run without --resume to start a new run")
+    lock = acquire_lock(cfg.run.out) if primary else None  # one writer per run directory
+    try:
+        return _train_and_evaluate(cfg, resume, step, last_good, allow_config_change, primary)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _train_and_evaluate(cfg: Config, resume: bool, step: int | None, last_good: bool,
+                        allow_config_change: bool, primary: bool) -> dict:
+    r = cfg.run
     say = print if primary else (lambda *a, **k: None)
-    os.makedirs(r.out, exist_ok=True)
+    make_run_dir(r.out)
     t_start = time.perf_counter()
+    store = CheckpointStore(os.path.join(r.out, "checkpoints"), cfg)
+    if primary:  # saves killed before Orbax's final rename
+        for tmp in clean_orbax_tmp(str(store.directory)):
+            say(f"removed {tmp} (left by an interrupted save)")
+    if step is not None and not resume:
+        raise ValueError(f"--step {step} needs --resume (it picks the checkpoint to resume from)")
+    if not resume and store.has_checkpoint():
+        raise ValueError(f"{store.directory} holds checkpoints of an earlier run: pass --resume to "
+                         f"continue it, or choose another --out")
+    if resume:
+        step = choose_step(store, step)
+        for line in check_config_change(read_saved_config(store.directory, step), cfg,
+                                        allow_config_change):
+            say(f"resume with a changed config: {line}")
     mesh = env_mesh(r.devices)  # run.devices: 1 = one device, 0 = all, N = the first N
     mesh = mesh if mesh.size > 1 else None  # one device: unsharded programs, as before
     trainer = make_train(cfg, mesh=mesh)
     seeds = r.num_seeds
     key = jax.random.PRNGKey(r.seed)
+    arg = jax.random.split(key, seeds) if seeds > 1 else key
+    restored = None
+    if resume and mesh is None and jax.process_count() == 1:  # a corrupt checkpoint: fail early
+        abstract = jax.eval_shape(trainer.init_seeds if seeds > 1 else trainer.init, arg)
+        restored = restore_checked(store, abstract, step, last_good, say)
+    start_params = None
+    if r.init_from and not resume:  # fine-tuning: checked against this run's networks, uncompiled
+        start_params = init_params(jax.eval_shape(trainer.init_seeds if seeds > 1 else trainer.init, arg),
+                                   cfg, r.init_from)
     init_fn, chunk_fn = compile_programs(trainer, key, seeds)  # both compile at once
-    runner = init_fn(jax.random.split(key, seeds) if seeds > 1 else key)
-    store = CheckpointStore(os.path.join(r.out, "checkpoints"), cfg)
+    runner = init_fn(arg) if restored is None else None
+    if start_params is not None:  # fine-tuning: the networks of another run, a fresh optimiser
+        runner = with_params(runner, start_params)
+        say(f"networks initialised from {r.init_from} (its latest checkpoint)")
     start_chunk = 0
     csv_path = os.path.join(r.out, "metrics.csv")
-    if not resume and os.path.isdir(store.directory) and store.has_checkpoint():
-        raise ValueError(f"{store.directory} holds checkpoints of an earlier run: pass --resume to "
-                         f"continue it, or choose another --out")
-    if resume and store.has_checkpoint():
-        runner, meta = store.restore_latest(runner)  # in the layout of `runner` (the mesh's)
+    if resume:  # into the layout of `runner` (the mesh's) unless restored above
+        runner, meta = restored or restore_checked(store, runner, step, last_good, say)
         start_chunk, steps = meta["chunk"] + 1, int(np.max(meta["env_steps"]))  # per seed
+        store = set_aside_newer(store, meta["chunk"], primary, say)  # --step N / last good
         if primary:  # rows of chunks trained after this checkpoint (a killed run) are redone
-            _truncate_csv(csv_path, steps)
+            truncate_csv(csv_path, steps)
         say(f"resumed from {store.directory} at chunk {meta['chunk']} ({steps:,} env steps per seed)")
     elif primary and os.path.exists(csv_path):
         os.remove(csv_path)
     if primary:
-        with open(os.path.join(r.out, "config.json"), "w") as fh:
-            json.dump(to_dict(cfg), fh, indent=1)
+        write_json_atomic(os.path.join(r.out, "config.json"), to_dict(cfg))
     n_chunks = trainer.num_updates // trainer.updates_per_chunk
     per_chunk = trainer.updates_per_chunk * trainer.steps_per_update
     total = trainer.num_updates * trainer.steps_per_update
@@ -118,7 +150,8 @@ def train_and_evaluate(cfg: Config, resume: bool = False) -> dict:
     progress = Progress(total, start_chunk * per_chunk, seeds, enabled=primary)
     for c in range(start_chunk, n_chunks):
         runner, metrics = chunk_fn(runner)
-        rows = _host_metrics(metrics)
+        rows = _host_metrics(metrics)  # NaN/inf: stop before this chunk is logged or saved
+        check_finite(rows, c * trainer.updates_per_chunk + 1, params_finite(runner.train_state), r.out)
         if primary:
             new_file = not os.path.exists(csv_path)
             with open(csv_path, "a", newline="") as fh:
@@ -167,9 +200,10 @@ def evaluate_runner(cfg: Config, runner, seeds: int) -> dict:
     return results
 
 
-def report(cfg: Config, results: dict, out: str, csv_path: str | None) -> None:
-    """Print the evaluation table, the best scripted policy and the planner; write eval.json
-    into `out` and, with a metrics CSV, the learning curve beside it."""
+def report(cfg: Config, results: dict, out: str, csv_path: str | None,
+           name: str = "eval.json") -> None:
+    """Print the evaluation table, the best scripted policy and the planner; write `name`
+    (eval.json for training) into `out` and, with a metrics CSV, the learning curve beside it."""
     print(f"\nevaluation on {cfg.run.eval_episodes} identical episodes (mean ± 95% CI):")
     print(format_table({k: v for k, v in results.items() if k != "per_seed"}))
     best = best_scripted(results)
@@ -177,8 +211,9 @@ def report(cfg: Config, results: dict, out: str, csv_path: str | None) -> None:
     if "planner" in results:
         line += f"; planner (full state, centralised): {100 * results['planner']['mean_reduction'][0]:.1f} %"
     print(line)
-    with open(os.path.join(out, "eval.json"), "w") as fh:
-        json.dump(results, fh, indent=1)
+    write_json_atomic(os.path.join(out, name), results)
+    if name != "eval.json":
+        print(f"wrote {os.path.join(out, name)}")
     if csv_path and os.path.exists(csv_path):
         png = os.path.join(out, "learning_curve.png")
         base = {k: results[k]["mean_reduction"][0] for k in ("random", "heuristic", best, "planner")
@@ -195,24 +230,40 @@ def best_scripted(results: dict) -> str:
                key=lambda k: results[k]["mean_reduction"][0])
 
 
-def evaluate_checkpoint(run_dir: str, episodes: int | None = None, best: bool = False) -> dict:
-    """Restore the latest (or best) checkpoint of `run_dir` (or of its `checkpoints/` folder),
-    evaluate it against every baseline and report (eval.json in `run_dir`)."""
-    ckpt_dir = os.path.join(run_dir, "checkpoints") if os.path.isdir(
-        os.path.join(run_dir, "checkpoints")) else run_dir
-    cfg = load_config(ckpt_dir)
-    if episodes:
+def eval_filename(chunk: int, episodes: int) -> str:
+    """The file `jaxjam eval` writes: `eval_chunk<chunk>_<episodes>eps.json` (never eval.json,
+    which belongs to training)."""
+    return f"eval_chunk{chunk}_{episodes}eps.json"
+
+
+def evaluate_checkpoint(run_dir: str, episodes: int | None = None, best: bool = False,
+                        step: int | None = None, last_good: bool = False,
+                        scale: dict | None = None) -> dict:
+    """Restore the latest (or best, or chunk `step`) checkpoint of `run_dir` (or of its
+    `checkpoints/` folder), evaluate it against every baseline and report into
+    `run_dir/eval_chunk<c>_<episodes>eps[_M<m>N<n>].json`. `scale`: updates of
+    `transfer.SCALE_FIELDS` (e.g. `transfer.scale_updates("large")`) evaluate the same
+    parameters at another M, N and arena (zero-shot). A corrupt checkpoint is a one-line
+    ValueError before anything compiles; `last_good` evaluates the newest readable older one."""
+    cfg, runner, meta, out = restore_run(run_dir, best, step, last_good)
+    trained = cfg
+    if scale:
+        cfg = at_scale(cfg, scale)
+    if episodes is not None:
         cfg = override(cfg, {"run.eval_episodes": episodes})
-    seeds = cfg.run.num_seeds
-    trainer = make_train(cfg)
-    key = jax.random.PRNGKey(cfg.run.seed)
-    template = trainer.init_seeds(jax.random.split(key, seeds)) if seeds > 1 else trainer.init(key)
-    store = CheckpointStore(ckpt_dir, cfg)
-    runner, meta = (store.restore_best if best else store.restore_latest)(template)
-    print(f"checkpoint {ckpt_dir}: chunk {meta['chunk']}, "
-          f"{int(np.max(meta['env_steps'])):,} env steps per seed")
-    results = evaluate_runner(cfg, runner, seeds)
-    report(cfg, results, run_dir if os.path.isdir(run_dir) else ".", None)
+    e = cfg.env
+    print(f"checkpoint {run_dir}: chunk {meta['chunk']}, {int(np.max(meta['env_steps'])):,} env "
+          f"steps per seed, trained at M={trained.env.num_jammers} N={trained.env.num_enemies}"
+          + (f"; evaluated at M={e.num_jammers} N={e.num_enemies} arena {e.arena_m:g} m "
+             f"(zero-shot)" if scale else ""))
+    note = scale_note(trained, cfg)
+    if note:
+        print(note)
+    results = evaluate_runner(cfg, runner, cfg.run.num_seeds)
+    name = eval_filename(meta["chunk"], cfg.run.eval_episodes)
+    if scale:
+        name = name.replace(".json", f"_M{e.num_jammers}N{e.num_enemies}.json")
+    report(cfg, results, out, None, name)
     return results
 
 

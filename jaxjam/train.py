@@ -41,6 +41,7 @@ import jax.numpy as jnp
 from jaxjam.agents import Batch, gae, init_train_state, ppo_update
 from jaxjam.config import Config, validate
 from jaxjam.env import obs_dim, reset, step_batch
+from jaxjam.env.entity_obs import network_spec
 from jaxjam.policies import planner_policy
 from jaxjam.runner import SEED_AXIS, EpisodeLog, Runner, Transition  # noqa: F401  (re-exported)
 from jaxjam.sharding import (check_divisible, env_sharding, on_each_device, replicated,
@@ -85,7 +86,8 @@ def make_train(config: Config, mesh=None) -> Trainer:
 
     def init(key) -> Runner:
         k_net, k_env, key = jax.random.split(key, 3)
-        ts = init_train_state(k_net, p, obs_dim(config), num_bands, num_updates)
+        ts = init_train_state(k_net, p, obs_dim(config), num_bands, num_updates,
+                              **network_spec(config))
         obs, env_state = jax.vmap(partial(reset, config=config))(jax.random.split(k_env, num_envs))
         if p.stagger_episodes:  # first episodes end at staggered times; later ones stay staggered
             start = jax.random.randint(jax.random.fold_in(k_env, 1), (num_envs,), 0, e.max_steps)
@@ -165,7 +167,7 @@ def make_train(config: Config, mesh=None) -> Trainer:
         train_seeds=jit(over_seeds(train), seeds=True))
 
 
-def compile_programs(trainer: Trainer, key: jax.Array, seeds: int = 1):
+def compile_programs(trainer: Trainer, key: jax.Array, seeds: int = 1, seed_axis: bool | None = None):
     """Compile the init and chunk programs at once: `(init, chunk)` executables.
 
     XLA releases the GIL while it compiles, so the chunk program (the long pole) starts
@@ -173,11 +175,12 @@ def compile_programs(trainer: Trainer, key: jax.Array, seeds: int = 1):
     it: a cold start costs the larger compile instead of the sum. `init(key)` (or
     `init(keys [S])` with `seeds > 1`) returns a runner; `chunk(runner)` runs
     `updates_per_chunk` updates, exactly as `trainer.init` / `trainer.train_chunk` (or their
-    `_seeds` forms) would.
+    `_seeds` forms) would. `seed_axis=True` keeps the seed axis also for one seed.
     """
-    init_fn = trainer.init_seeds if seeds > 1 else trainer.init
-    chunk_fn = trainer.train_chunk_seeds if seeds > 1 else trainer.train_chunk
-    arg = jax.random.split(key, seeds) if seeds > 1 else key
+    batched = seeds > 1 if seed_axis is None else seed_axis
+    init_fn = trainer.init_seeds if batched else trainer.init
+    chunk_fn = trainer.train_chunk_seeds if batched else trainer.train_chunk
+    arg = jax.random.split(key, seeds) if batched else key
     with ThreadPoolExecutor(2) as pool:
         chunk = pool.submit(chunk_fn.lower(jax.eval_shape(init_fn, arg)).compile)
         init = pool.submit(init_fn.lower(arg).compile)

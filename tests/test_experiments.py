@@ -37,3 +37,49 @@ def test_random_weights_lower_bound_never_exceeds_the_exact_ccs():
     assert [n for n, _, _ in rows] == [1024, 2048, 4096]
     counts = [k for _, k, _ in rows]
     assert counts == sorted(counts) and len(exact) // 4 <= counts[-1] <= len(exact), (counts, len(exact))
+
+
+def test_curriculum_smoke_trains_two_stages_and_evaluates_zero_shot(tmp_path, monkeypatch, capsys):
+    from experiments.curriculum import main as curriculum_main
+
+    monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")
+    out = curriculum_main(["--smoke", "--out", str(tmp_path / "c.json")])
+    text = capsys.readouterr().out
+    assert "stage 2: M=3 N=8" in text and "zero-shot" in text
+    rows = json.load(open(tmp_path / "c.json"))["rows"]
+    assert [(r["M"], r["N"]) for r in rows] == [(2, 6), (3, 8)] == [(r["M"], r["N"]) for r in out["rows"]]
+    for row in rows:  # both stages' policies at both scales, and the baselines, as percentages
+        for name in ("after stage 1", "after stage 2", "heuristic"):
+            assert 0.0 <= row[name][0] <= 100.0
+    assert "best scripted (heuristic)" in rows[0] and "planner" not in rows[0]
+
+
+def test_curriculum_stages_parse_and_scale_the_arena():
+    import pytest
+    from jaxjam.curriculum import parse_stages, stage_configs
+
+    cfgs = stage_configs(preset("default"), parse_stages("4x10:64, 10x25:128"))
+    assert [(c.env.num_jammers, c.env.num_enemies, c.ppo.total_steps) for c in cfgs] == [(4, 10, 64), (10, 25, 128)]
+    assert cfgs[0].env.arena_m == 200.0 and 200.0 < cfgs[1].env.arena_m < 500.0
+    with pytest.raises(ValueError, match="MxN"):
+        parse_stages("4by10:64")
+    assert parse_stages("4x10@150:64")[0].arena_m == 150.0
+    assert abs(parse_stages("40x100:64")[0].arena_m - 500.0) < 1e-6
+    with pytest.raises(ValueError, match="N >= 2"):
+        parse_stages("4x1:64")
+
+
+def test_scaling_smoke_writes_each_experiment_with_milestones(tmp_path, monkeypatch, capsys):
+    from experiments.scaling import main as scaling_main
+
+    monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")
+    out = scaling_main(["--smoke", "--exp", "2", "3", "--out", str(tmp_path)])
+    assert [(r["M"], r["N"]) for r in out["exp2"]] == [(2, 6), (3, 8)]
+    steps = [r["env_steps"] for r in out["exp3"]]
+    assert len(steps) == 2 and 32 <= steps[0] < steps[1] and steps[1] >= 64  # one run, two milestones
+    for exp in ("exp2", "exp3"):
+        saved = json.load(open(tmp_path / f"{exp}.json"))
+        assert saved["seeds"] == 2 and (tmp_path / f"{exp}.png").stat().st_size > 0
+        for row in saved["rows"]:
+            assert 0.0 <= row["trained (mode)"][0] <= 100.0 and row["best scripted"] in row
+    assert "M=  3 N=  8" in capsys.readouterr().out

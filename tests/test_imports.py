@@ -8,14 +8,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1] / "jaxjam"
 # layer of each top-level module or package of jaxjam; an import may only point to the same or a lower layer
 LAYERS = {
-    "config": 0, "xla_flags": 0, "broadcast": 0,
+    "config": 0, "xla_flags": 0, "broadcast": 0, "rundir": 0, "errors": 0,
     "physics": 1,
     "env": 2,
     "agents": 3, "policies": 3,
-    "runner": 4, "evaluate": 4, "render": 4, "checkpoint": 4,
-    "sharding": 5,
-    "train": 6,
-    "run": 7,
+    "runner": 4, "evaluate": 4, "render": 4, "checkpoint": 4, "animate": 4,
+    "sharding": 5, "resume": 5,
+    "train": 6, "transfer": 6,
+    "run": 7, "curriculum": 7, "replay": 7,
     "cli": 8,
 }
 

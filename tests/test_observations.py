@@ -23,7 +23,7 @@ def test_reference_preset_keeps_faithful_obs_by_default():
 def test_config_validation():
     cfg = override(preset("reference"), {"env.obs": "reference_band"})
     assert cfg.env.model == "reference" and cfg.env.obs == "reference_band"
-    with pytest.raises(ValueError, match="env.obs must be 'seed' or 'local_graph'"):
+    with pytest.raises(ValueError, match="env.obs must be 'seed', 'local_graph' or 'entity'"):
         override(preset("default"), {"env.obs": "reference_band"})
     with pytest.raises(ValueError, match="env.obs"):
         override(preset("default"), {"env.obs": "reference"})

@@ -14,6 +14,7 @@ import textwrap
 
 import pytest
 
+from conftest import FAST_TEST_COMPILE
 from jaxjam.sharding import check_divisible
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -142,7 +143,7 @@ SEEDS_CHECK = textwrap.dedent(r"""
 
 
 def _run_on_two_devices(script: str, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2 " + FAST_TEST_COMPILE,
            "JAX_PLATFORMS": "cpu", "PYTHONPATH": REPO}
     return subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True,
                           text=True, timeout=300)

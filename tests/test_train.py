@@ -79,8 +79,9 @@ def test_cli_train_resume_eval_and_errors(tmp_path, capsys):
     assert set(json.load(open(os.path.join(out, "eval.json")))) == {
         "trained (mode)", "trained (sampled)", "random", "heuristic"}
     assert cli_main(["eval", "--checkpoint", out, "--episodes", "4"]) == 0
-    assert set(json.load(open(os.path.join(out, "eval.json")))) >= {
+    assert set(json.load(open(os.path.join(out, "eval_chunk1_4eps.json")))) >= {
         "random", "heuristic", "stay", "disperse 30 m", "planner"}
+    assert "planner" not in json.load(open(os.path.join(out, "eval.json")))  # training's, kept
     assert cli_main(["train", "--num-jammers", "0", "--out", out]) == 2
     assert "env.num_jammers must be in [1" in capsys.readouterr().err
     assert cli_main(["eval", "--checkpoint", str(tmp_path / "missing")]) == 2

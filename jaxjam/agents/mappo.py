@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
 from flax import struct
 
+from jaxjam.agents.attention import AttentionActor, AttentionCritic
 from jaxjam.agents.networks import Action, Actor, Critic
 from jaxjam.config import PPOConfig
+from jaxjam.env.entity_obs import EntityLayout
 
 
 @struct.dataclass
@@ -90,11 +93,27 @@ def entropy_coef_schedule(ppo_cfg: PPOConfig, num_updates: int) -> optax.Schedul
     return _linear_decay(ppo_cfg.entropy_coef, ppo_cfg.entropy_coef_final_frac, num_updates)
 
 
-def make_networks(ppo_cfg: PPOConfig, num_bands: int) -> tuple[Actor, Critic]:
-    """The shared actor and the centralised critic for these hyper-parameters."""
-    actor = Actor(hidden=ppo_cfg.hidden, num_bands=num_bands, log_std_min=ppo_cfg.log_std_min,
-                  log_std_max=ppo_cfg.log_std_max, log_std_init=ppo_cfg.log_std_init)
-    return actor, Critic(hidden=ppo_cfg.hidden, own_obs=ppo_cfg.critic_obs == "pooled_own")
+def make_networks(ppo_cfg: PPOConfig, num_bands: int, layout: EntityLayout | None = None,
+                  steps_per_range: tuple[float, ...] = ()) -> tuple[nn.Module, nn.Module]:
+    """The shared actor and the centralised critic for these hyper-parameters.
+
+    `ppo.network == "attention"` needs the entity `layout` and `steps_per_range` (per band,
+    `jaxjam.env.entity_obs.steps_per_range`); "mlp" ignores them.
+    """
+    own_obs = ppo_cfg.critic_obs == "pooled_own"
+    std = dict(log_std_min=ppo_cfg.log_std_min, log_std_max=ppo_cfg.log_std_max,
+               log_std_init=ppo_cfg.log_std_init)
+    if ppo_cfg.network == "attention":
+        if layout is None or len(steps_per_range) != num_bands:
+            raise ValueError("ppo.network 'attention' needs the entity layout and one "
+                             f"steps_per_range per band ({num_bands}), got {layout}, {steps_per_range}")
+        att = dict(layout=layout, hidden=ppo_cfg.hidden, heads=ppo_cfg.attention_heads,
+                   layers=ppo_cfg.attention_layers)
+        return (AttentionActor(steps_per_range=tuple(steps_per_range), num_bands=num_bands,
+                               **att, **std),
+                AttentionCritic(own_obs=own_obs, **att))
+    return (Actor(hidden=ppo_cfg.hidden, num_bands=num_bands, **std),
+            Critic(hidden=ppo_cfg.hidden, own_obs=own_obs))
 
 
 @struct.dataclass
@@ -106,14 +125,15 @@ class TrainState:
     actor_opt_state: optax.OptState
     critic_opt_state: optax.OptState
     update: jax.Array  # [] int32, updates done so far
-    actor: Actor = struct.field(pytree_node=False)
-    critic: Critic = struct.field(pytree_node=False)
+    actor: nn.Module = struct.field(pytree_node=False)  # Actor | AttentionActor
+    critic: nn.Module = struct.field(pytree_node=False)  # Critic | AttentionCritic
 
 
 def init_train_state(key: jax.Array, ppo_cfg: PPOConfig, obs_dim: int, num_bands: int,
-                     num_updates: int) -> TrainState:
-    """Fresh networks (spec §10 init) and optimiser states."""
-    actor, critic = make_networks(ppo_cfg, num_bands)
+                     num_updates: int, layout: EntityLayout | None = None,
+                     steps_per_range: tuple[float, ...] = ()) -> TrainState:
+    """Fresh networks (spec §10 init) and optimiser states (layout: see `make_networks`)."""
+    actor, critic = make_networks(ppo_cfg, num_bands, layout, steps_per_range)
     key_actor, key_critic = jax.random.split(key)
     dummy = jnp.zeros((1, obs_dim), jnp.float32)  # one agent
     actor_params = actor.init(key_actor, dummy[0])

@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxjam.broadcast.limits import as_int, check_size
 from jaxjam.broadcast.model import action_table, validate
 from jaxjam.broadcast.pareto import greedy_prune
 
@@ -100,8 +101,11 @@ def bounded_pareto(p, horizon: int, capacity: int = 256, dtype=np.float32, tol: 
     includes them. float64 runs under a local ``jax.enable_x64``. Returns a BoundedSolution.
     """
     p = validate(p, horizon, MAX_BOUNDED_AGENTS)
-    if int(capacity) != capacity or capacity < 1:
-        raise ValueError(f"capacity must be an integer >= 1, got {capacity}")
+    capacity = as_int("capacity", capacity, 1, say_integer=True)
+    horizon, n = int(horizon), len(p)
+    check_size(f"bounded_pareto with n = {n}, horizon {horizon}, capacity {capacity}",
+               2 * 8.0 * (horizon + 1) * 2**n * capacity * (n + 1),
+               4.0 * (horizon + 1) * 2**n * (n + 1) * capacity**2)
     dtype = np.dtype(dtype)
     if tol is None:
         tol = (1e-12 if dtype == np.float64 else 1e-6) * (horizon + 1)

@@ -38,6 +38,10 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
+from jaxjam.broadcast.limits import as_int
+
+MAX_AGENTS = 30  # buffer states are int32 bitmasks
+
 SILENCE, SUCCESS, COLLISION = 0, 1, 2
 
 
@@ -69,18 +73,22 @@ def check_p(p, n_agents: int | None = None) -> np.ndarray:
     `p` is a scalar (broadcast to `n_agents`) or `(n,)`. Raises ValueError naming
     the field and its allowed range.
     """
-    p_arr = np.atleast_1d(np.asarray(p, dtype=np.float64))
+    try:
+        p_arr = np.atleast_1d(np.asarray(p, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise ValueError(f"p must be a number or 1-d array of numbers in [0, 1], got {p!r}") from None
     if p_arr.ndim != 1:
         raise ValueError(f"p must be a scalar or a 1-d array, got shape {p_arr.shape}")
     if n_agents is not None:
-        if int(n_agents) < 1:
-            raise ValueError(f"n_agents must be >= 1, got {n_agents}")
+        n_agents = as_int("n_agents", n_agents, 1, MAX_AGENTS, "int32 bitmask states")
         if p_arr.shape[0] == 1:
             p_arr = np.repeat(p_arr, int(n_agents))
         elif p_arr.shape[0] != int(n_agents):
             raise ValueError(f"p has {p_arr.shape[0]} entries but n_agents={n_agents}")
     if p_arr.shape[0] < 1:
         raise ValueError("n_agents must be >= 1, got 0 (empty p)")
+    if p_arr.shape[0] > MAX_AGENTS:
+        raise ValueError(f"n_agents must be <= {MAX_AGENTS} (int32 bitmask states), got {p_arr.shape[0]}")
     if not np.all((p_arr >= 0.0) & (p_arr <= 1.0)):
         raise ValueError(f"p must lie in [0, 1], got {p_arr.tolist()}")
     return p_arr
@@ -88,17 +96,14 @@ def check_p(p, n_agents: int | None = None) -> np.ndarray:
 
 def check_n_channels(n_channels: int) -> int:
     """Validate K >= 1 (ValueError otherwise)."""
-    if int(n_channels) < 1:
-        raise ValueError(f"n_channels must be >= 1, got {n_channels}")
-    return int(n_channels)
+    return as_int("n_channels", n_channels, 1)
 
 
 def make_params(p, n_agents: int | None = None, n_channels: int = 1,
                 max_steps: int = 1_000_000) -> ChannelParams:
     """Validated `ChannelParams` (see `check_p`); ValueError names the bad field and range."""
     p_arr = check_p(p, n_agents)
-    if int(max_steps) < 1:
-        raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+    max_steps = as_int("max_steps", max_steps, 1, 2**31 - 1, "int32 time counter")
     return ChannelParams(p=jnp.asarray(p_arr, jnp.float32),
                          n_channels=check_n_channels(n_channels), max_steps=int(max_steps))
 

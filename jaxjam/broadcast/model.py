@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from jaxjam.broadcast.limits import as_int
+
 MAX_AGENTS = 10  # dense 2^n x 2^n transition matrices
+MAX_HORIZON = 1_000_000  # the planners store per-step tables: memory and time grow with it
 
 
 def check_weights(weights, n: int) -> np.ndarray:
@@ -26,7 +29,10 @@ def check_weights(weights, n: int) -> np.ndarray:
 
 def validate(p, horizon: int | None = None, max_agents: int = MAX_AGENTS) -> np.ndarray:
     """Check ``p`` (1-D, values in [0, 1], 1 <= n <= max_agents) and ``horizon`` >= 0; return p as float64."""
-    p = np.asarray(p, dtype=np.float64)
+    try:
+        p = np.asarray(p, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"p must be a 1-D sequence of arrival probabilities, got {p!r}") from None
     if p.ndim != 1:
         raise ValueError(f"p must be a 1-D sequence of arrival probabilities, got shape {p.shape}")
     n = p.shape[0]
@@ -36,8 +42,10 @@ def validate(p, horizon: int | None = None, max_agents: int = MAX_AGENTS) -> np.
         raise ValueError(f"number of agents n = len(p) must be <= {max_agents} for this planner, got {n}")
     if not np.all(np.isfinite(p)) or np.any(p < 0) or np.any(p > 1):
         raise ValueError(f"p values must lie in [0, 1], got {p.tolist()}")
-    if horizon is not None and (int(horizon) != horizon or horizon < 0):
+    if horizon is not None and as_int("horizon", horizon, -(2**63)) < 0:
         raise ValueError(f"horizon must be an integer >= 0, got {horizon}")
+    if horizon is not None:
+        as_int("horizon", horizon, 0, MAX_HORIZON, "time and memory grow with it")
     return p
 
 

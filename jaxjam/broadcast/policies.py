@@ -24,8 +24,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxjam.broadcast.channel import (BroadcastChannel, ChannelParams, bits_to_mask,
+from jaxjam.broadcast.channel import (MAX_AGENTS, BroadcastChannel, ChannelParams, bits_to_mask,
                                       check_n_channels, check_p)
+from jaxjam.broadcast.limits import MAX_COUNT, as_int, chain_size, check_size
+
+MAX_TABLE_AGENTS = 24  # a decision table has 2**n int32 entries per phase (memory)
 
 
 def _bits(n: int) -> np.ndarray:
@@ -36,12 +39,15 @@ def _bits(n: int) -> np.ndarray:
 
 def turn_based_table(n: int) -> np.ndarray:
     """Round-robin `(n, 2**n)`: at phase k agent k sends if it holds a message."""
+    n = as_int("n", n, 1, MAX_TABLE_AGENTS, "2**n states per phase: memory")
+    check_size(f"turn_based_table(n={n})", 4.0 * n * 2**n)
     s = np.arange(2 ** n)
     return (s[None, :] & (1 << np.arange(n))[:, None]).astype(np.int32)
 
 
 def send_if_message_table(n: int) -> np.ndarray:
     """`(1, 2**n)`: every agent with a message sends (collides when > K send)."""
+    n = as_int("n", n, 1, MAX_TABLE_AGENTS, "2**n states per phase: memory")
     return np.arange(2 ** n, dtype=np.int32)[None, :]
 
 
@@ -102,9 +108,10 @@ def policy_moments(p, table, turns: int, n_channels: int = 1):
     p = check_p(p)
     check_n_channels(n_channels)
     n = p.shape[0]
+    turns = as_int("turns", turns, 0, MAX_COUNT)
     table = _validate_table(table, n)
-    if int(turns) < 0:
-        raise ValueError(f"turns must be >= 0, got {turns}")
+    check_size(f"exact evaluation with n = {n} agents and L = {table.shape[0]} phases",
+               *chain_size(n, table.shape[0], turns), hint="use simulate() instead")
     P, R, d0 = _chain(p, table, n_channels)
     L, S = P.shape[0], P.shape[1]
     # Mean: [H; I] <- [[P, R], [0, I]] [H; I].
@@ -136,6 +143,10 @@ def policy_throughput(p, table, turns: int, n_channels: int = 1) -> np.ndarray:
 
 def turn_based_throughput(p: float, n_agents: int, turns: int) -> float:
     """Exact expected total delivered by round-robin, equal `p`, empty start buffers."""
+    n_agents = as_int("n_agents", n_agents, 1, MAX_AGENTS, "int32 bitmask states")
+    turns = as_int("turns", turns, 0, MAX_COUNT)
+    check_size(f"turn_based_throughput with n_agents = {n_agents}",
+               *chain_size(n_agents, n_agents, turns), hint="use simulate() instead")
     p = check_p(p, n_agents)
     return float(policy_throughput(p, turn_based_table(p.shape[0]), turns).sum())
 
@@ -150,10 +161,11 @@ def optimal_table(p, horizon: int, n_channels: int = 1):
     """
     p = check_p(p)
     check_n_channels(n_channels)
-    if int(horizon) < 0:
-        raise ValueError(f"horizon must be >= 0, got {horizon}")
+    horizon = as_int("horizon", horizon, 0, MAX_COUNT)
     n = p.shape[0]
     S = 2 ** n
+    check_size(f"optimal_table with n = {n} agents, horizon {horizon}",
+               8.0 * (6 * S * S + (horizon + 1) * S), 4.0 * S * S * (horizon + 1))
     s = np.arange(S)
     arr = arrival_matrix(p)
     bits = _bits(n)
@@ -173,14 +185,21 @@ def optimal_table(p, horizon: int, n_channels: int = 1):
     return values, table
 
 
-@partial(jax.jit, static_argnames=("turns", "n_seeds"))
 def simulate(key: jax.Array, params: ChannelParams, table: jax.Array, turns: int,
              n_seeds: int) -> jax.Array:
     """Delivered messages per seed and agent, `(n_seeds, n) int32`.
 
     vmap over seeds of a `lax.scan` over `turns` turns of `BroadcastChannel()`
-    driven by the decision table `(L, 2**n)`.
+    driven by the decision table `(L, 2**n)`. `turns` >= 0 and `n_seeds` >= 1 are integers.
     """
+    turns = as_int("turns", turns, 0, 2**31 - 1, "int32 turn counter")
+    n_seeds = as_int("n_seeds", n_seeds, 1, 2**24, "memory: one buffer state per seed")
+    return _simulate(key, params, table, turns, n_seeds)
+
+
+@partial(jax.jit, static_argnames=("turns", "n_seeds"))
+def _simulate(key: jax.Array, params: ChannelParams, table: jax.Array, turns: int,
+              n_seeds: int) -> jax.Array:
     env = BroadcastChannel()
     table = jnp.asarray(table, jnp.int32)
     L = table.shape[0]

@@ -16,6 +16,7 @@ import numpy as np
 
 from jaxjam.broadcast.ccs import convex_coverage_set  # noqa: F401  (re-exported)
 from jaxjam.broadcast.dp_kernels import policy_dp
+from jaxjam.broadcast.limits import check_size
 from jaxjam.broadcast.model import action_table, check_weights, transition_matrix, validate
 
 
@@ -31,6 +32,9 @@ def scalarised_dp(p, weights, horizon: int, dtype=np.float32, tie_tol: float | N
     """
     p = validate(p, horizon)
     w = check_weights(weights, len(p))
+    n, h = len(p), int(horizon)
+    check_size(f"scalarised_dp with n = {n}, horizon {h}, {len(w)} weight vectors",
+               len(w) * 2**n * ((h + 1) + 8.0 * 3 * n), len(w) * (h + 1) * 2**n * (n + 1) * 8.0)
     dtype = np.dtype(dtype)
     tol = (1e-9 if dtype == np.float64 else 1e-5) if tie_tol is None else tie_tol
     with jax.enable_x64(dtype == np.float64):

@@ -54,7 +54,7 @@ def _baseline(config: Config, adjacency, lambda2_reset):
     solver = config.physics.eigensolver
     if config.env.model == "reference":  # its observations never use the graph (validated)
         return lambda2_reset, None
-    if config.env.obs == "local_graph" or config.env.credit_weight > 0:
+    if config.env.obs in ("local_graph", "entity") or config.env.credit_weight > 0:
         return lambda2_and_fiedler(adjacency, solver=solver)
     return lambda2(adjacency, solver=solver), None
 
@@ -103,7 +103,7 @@ def reset(key, config: Config):
 def _observe_fresh(state: EnvState, config: Config):
     """Observation of a state, computing the graph only if the observation needs it."""
     jam_r = _jam_range(config, state.enemy_band)
-    if config.env.obs != "local_graph":
+    if config.env.obs not in ("local_graph", "entity"):
         return observe(state, config, jam_r)
     adj, adj_j = comm_graph(state.enemy_pos, state.jammer_pos, state.jammer_band,
                             state.enemy_band, config.physics)

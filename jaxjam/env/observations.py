@@ -10,6 +10,8 @@
   hold the nearest live links (by midpoint), the last K_cut the nearest links that cross
   the cut (`env.local_graph_cut_k`): near a dense cluster the K nearest links are all
   inside it, and the cut slots point at the bridges that carry the connectivity.
+* `entity`: sets of nearby links, enemies and jammers in units of the radio range, for the
+  attention policy (`jaxjam.env.entity_obs`).
 * `reference`: the reference's five distance-only features (spec §7).
 * `reference_band` (reference model, opt-in): `reference` followed by a one-hot of
   the jammer's own current band, so a memoryless policy can tell which band it is on
@@ -23,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxjam.config import Config
+from jaxjam.env.entity_obs import entity_layout, entity_obs
 from jaxjam.env.reward import overlap_fraction
 from jaxjam.env.state import EnvState
 from jaxjam.env.targets import nearest_slot, target_centroids
@@ -39,6 +42,8 @@ def obs_dim(config: Config) -> int:
         return 5
     if e.obs == "reference_band":
         return 5 + nb
+    if e.obs == "entity":
+        return entity_layout(config).dim
     base = 4 + nb
     if e.obs == "local_graph":
         return base + NEIGHBOUR_FEATURES + LINK_FEATURES * e.local_graph_k
@@ -120,8 +125,11 @@ def own_band_obs(state: EnvState, config: Config):
 
 def observe(state: EnvState, config: Config, jam_range_m, adjacency=None, jammed=None,
             fiedler=None):
-    """Observation `[M, D]` for `config.env.obs`; the graph arguments are used by `local_graph`."""
+    """Observation `[M, D]` for `config.env.obs`; the graph arguments are used by `local_graph`
+    and `entity`."""
     kind = config.env.obs
+    if kind == "entity":
+        return entity_obs(state, config, adjacency, jammed, fiedler)
     if kind == "reference":
         return reference_obs(state, config, jam_range_m)
     if kind == "reference_band":

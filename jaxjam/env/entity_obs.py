@@ -1,0 +1,162 @@
+"""The `entity` observation: sets of nearby entities in physical units, for the attention policy.
+
+Each jammer sees, flattened into one row of `[M, D]` (layout in `EntityLayout`):
+
+* self `[4 + B]`: offset to its DBSCAN target centroid ÷ R, own velocity ÷ v_max, enemy band
+  one-hot;
+* link tokens `[K, 7]`: the `entity_links` nearest live enemy links (by midpoint), then the
+  `entity_top_links` live links of largest Fiedler sensitivity (f_i − f_j)² anywhere in the
+  swarm (the planner's candidates). Features: midpoint offset ÷ R (2), valid, jammed, crosses
+  the Fiedler cut, sensitivity ÷ its swarm maximum (in [0, 1]), link length ÷ R;
+* enemy tokens `[E, 4]`: the nearest enemies: offset ÷ R (2), valid, Fiedler side (−1, 0, +1);
+* jammer tokens `[J, 4]`: the nearest other jammers: offset ÷ R (2), valid, on the enemy band.
+
+R is the enemy band's communication range, so a number means the same distance at every
+arena size, M and N: the same network parameters run at any scale (zero-shot transfer).
+Slots beyond what exists (fewer links, enemies or jammers) are all zeros with valid = 0.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxjam.config import Config
+from jaxjam.env.state import EnvState
+from jaxjam.env.targets import target_centroids
+from jaxjam.physics import crosses_fiedler_cut, fiedler_sides
+
+LINK_TOKEN = 7  # dx, dy, valid, jammed, crosses cut, relative sensitivity, length
+ENEMY_TOKEN = 4  # dx, dy, valid, Fiedler side
+JAMMER_TOKEN = 4  # dx, dy, valid, on the enemy band
+VALID = 2  # column of the valid flag in every token
+
+
+class EntityLayout(NamedTuple):
+    """Static widths of one jammer's `entity` row: self, then links, enemies, jammers (tokens)."""
+
+    self_dim: int
+    links: int
+    enemies: int
+    jammers: int
+
+    @property
+    def dim(self) -> int:
+        return (self.self_dim + self.links * LINK_TOKEN + self.enemies * ENEMY_TOKEN
+                + self.jammers * JAMMER_TOKEN)
+
+    def split(self, obs: jax.Array):
+        """obs `[..., D]` -> (self `[..., S]`, links `[..., K, 7]`, enemies `[..., E, 4]`,
+        jammers `[..., J, 4]`)."""
+        sizes = [self.self_dim, self.links * LINK_TOKEN, self.enemies * ENEMY_TOKEN,
+                 self.jammers * JAMMER_TOKEN]
+        parts = jnp.split(obs, np.cumsum(sizes)[:-1], axis=-1)
+        lead = obs.shape[:-1]
+        return (parts[0], parts[1].reshape(lead + (self.links, LINK_TOKEN)),
+                parts[2].reshape(lead + (self.enemies, ENEMY_TOKEN)),
+                parts[3].reshape(lead + (self.jammers, JAMMER_TOKEN)))
+
+
+def entity_layout(config: Config) -> EntityLayout:
+    """The layout for this config (independent of M and N)."""
+    e = config.env
+    return EntityLayout(self_dim=4 + config.physics.num_bands,
+                        links=e.entity_links + e.entity_top_links,
+                        enemies=e.entity_enemies, jammers=e.entity_jammers)
+
+
+def steps_per_range(config: Config) -> tuple[float, ...]:
+    """Per band b: R_b / (dt · v_max), the velocity (units of v_max) covering R_b in one step."""
+    e = config.env
+    return tuple(r / (e.dt_s * e.v_max_m_s) for r in config.physics.comm_range_m())
+
+
+def network_spec(config: Config) -> dict:
+    """Keyword arguments of `jaxjam.agents.make_networks` / `init_train_state` for this config:
+    the entity layout and `steps_per_range` when the observation is `entity`, else none."""
+    if config.env.obs != "entity":
+        return {}
+    return {"layout": entity_layout(config), "steps_per_range": steps_per_range(config)}
+
+
+def range_scale_m(config: Config, band) -> jax.Array:
+    """R (m): the communication range on `band` (int, traced), the unit of every offset."""
+    return jnp.asarray(config.physics.comm_range_m(), jnp.float32)[band]
+
+
+def _top(score, k: int):
+    """Indices `[..., k]` of the k largest finite scores `[..., L]` and their validity; slots
+    past L (or holding a −inf score) are invalid (index 0)."""
+    width = score.shape[-1]
+    vals, idx = jax.lax.top_k(score, min(k, width))
+    if k > width:
+        pad = [(0, 0)] * (score.ndim - 1) + [(0, k - width)]
+        vals = jnp.pad(vals, pad, constant_values=-jnp.inf)
+        idx = jnp.pad(idx, pad)
+    return idx, jnp.isfinite(vals)
+
+
+def _tokens(rel_r, valid, *extra):
+    """Stack `[M, T, 2]` offsets, `[M, T]` valid and `[M, T]` extras into zero-padded tokens."""
+    feats = jnp.concatenate([rel_r, valid[..., None]] + [x[..., None] for x in extra], axis=-1)
+    return jnp.where(valid[..., None], feats, 0.0).astype(jnp.float32)
+
+
+def link_tokens(state: EnvState, config: Config, adjacency, jammed, fiedler, r_m):
+    """`[M, K, 7]` link tokens (module docstring)."""
+    e, m = config.env, config.env.num_jammers
+    n = e.num_enemies
+    iu, ju = np.triu_indices(n, 1)
+    pos = state.enemy_pos
+    mid = 0.5 * (pos[iu] + pos[ju])  # [L, 2] m
+    live = adjacency[iu, ju]  # [L]
+    sens = (fiedler[iu] - fiedler[ju]) ** 2
+    rel_sens = sens / jnp.maximum(jnp.max(jnp.where(live, sens, 0.0)), 1e-12)
+    rel = mid[None] - state.jammer_pos[:, None]  # [M, L, 2]
+    near_idx, near_ok = _top(-jnp.where(live[None], jnp.sum(rel * rel, -1), jnp.inf), e.entity_links)
+    top_idx, top_ok = _top(jnp.where(live, rel_sens, -jnp.inf), e.entity_top_links)
+    idx = jnp.concatenate([near_idx, jnp.broadcast_to(top_idx, (m, top_idx.shape[-1]))], axis=1)
+    ok = jnp.concatenate([near_ok, jnp.broadcast_to(top_ok, (m, top_ok.shape[-1]))], axis=1)
+    length = jnp.linalg.norm(pos[iu] - pos[ju], axis=-1) / r_m
+    cut = crosses_fiedler_cut(fiedler, iu, ju)
+    return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) / r_m, ok,
+                   jammed[iu, ju][idx], cut[idx], rel_sens[idx], length[idx])
+
+
+def enemy_tokens(state: EnvState, config: Config, fiedler, r_m):
+    """`[M, E, 4]` the nearest enemies (module docstring)."""
+    rel = state.enemy_pos[None] - state.jammer_pos[:, None]  # [M, N, 2]
+    idx, ok = _top(-jnp.sum(rel * rel, -1), config.env.entity_enemies)
+    side = fiedler_sides(fiedler).astype(jnp.float32)
+    return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) / r_m, ok, side[idx])
+
+
+def jammer_tokens(state: EnvState, config: Config, r_m):
+    """`[M, J, 4]` the nearest other jammers (module docstring)."""
+    pos, m = state.jammer_pos, config.env.num_jammers
+    rel = pos[None] - pos[:, None]  # [M, M, 2]: other − self
+    d2 = jnp.where(jnp.eye(m, dtype=bool), jnp.inf, jnp.sum(rel * rel, -1))
+    idx, ok = _top(-d2, config.env.entity_jammers)
+    on_band = (state.jammer_band == state.enemy_band).astype(jnp.float32)
+    return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) / r_m, ok, on_band[idx])
+
+
+def entity_obs(state: EnvState, config: Config, adjacency, jammed, fiedler):
+    """`[M, D]` float32 (D = `entity_layout(config).dim`): self features then the flattened
+    link, enemy and jammer tokens. adjacency, jammed `[N, N]` bool (unjammed graph, links
+    jammed now); fiedler `[N]` of the unjammed graph (zeros where undefined)."""
+    e, m = config.env, config.env.num_jammers
+    r_m = range_scale_m(config, state.enemy_band)
+    targets = target_centroids(state.jammer_pos, state.assignment, state.centroids,
+                               state.centroid_valid)
+    own = jnp.concatenate([
+        (targets - state.jammer_pos) / r_m, state.jammer_vel / e.v_max_m_s,
+        jnp.broadcast_to(jax.nn.one_hot(state.enemy_band, config.physics.num_bands),
+                         (m, config.physics.num_bands))], axis=-1)
+    tokens = [link_tokens(state, config, adjacency, jammed, fiedler, r_m),
+              enemy_tokens(state, config, fiedler, r_m), jammer_tokens(state, config, r_m)]
+    flat = [t.reshape(m, -1) for t in tokens]
+    return jnp.concatenate([own.astype(jnp.float32)] + flat, axis=-1)

@@ -1,0 +1,151 @@
+"""The `entity` observation and the attention actor/critic: contents against float64 NumPy,
+invariance to token and jammer order, padding that never matters, one set of parameters at
+two scales, and clear errors."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxjam.agents import init_train_state, make_networks
+from jaxjam.config import override, preset
+from jaxjam.env import obs_dim, reset
+from jaxjam.env.entity_obs import EntityLayout, entity_layout, network_spec
+from jaxjam.physics import lambda2_and_fiedler, link_adjacency
+
+ENT = override(preset("default"), {"env.obs": "entity", "ppo.network": "attention",
+                                   "ppo.hidden": 16, "ppo.attention_heads": 2})
+BIG = override(ENT, {"env.num_jammers": 10, "env.num_enemies": 25, "env.arena_m": 320.0})
+
+
+def _state(cfg, seed=3):
+    obs, state = reset(jax.random.PRNGKey(seed), cfg)
+    return np.asarray(obs), state
+
+
+def _nets(cfg, seed=0):
+    ts = init_train_state(jax.random.PRNGKey(seed), cfg.ppo, obs_dim(cfg), 4, 10,
+                          **network_spec(cfg))
+    return ts
+
+
+def _join(lay: EntityLayout, own, links, enemies, jammers):
+    lead = own.shape[:-1]
+    return jnp.concatenate([own, links.reshape(lead + (-1,)), enemies.reshape(lead + (-1,)),
+                            jammers.reshape(lead + (-1,))], axis=-1)
+
+
+def test_entity_obs_against_float64_numpy():
+    obs, state = _state(ENT)
+    lay = entity_layout(ENT)
+    assert obs.shape == (4, lay.dim) and obs_dim(ENT) == lay.dim
+    own, links, enemies, jammers = (np.asarray(x) for x in lay.split(jnp.asarray(obs)))
+    e = ENT.env
+    pos = np.asarray(state.enemy_pos, np.float64)
+    jpos = np.asarray(state.jammer_pos, np.float64)
+    r = ENT.physics.comm_range_m()[int(state.enemy_band)]
+    d = np.linalg.norm(pos[:, None] - pos[None], axis=-1)
+    adj = (d <= r) & ~np.eye(e.num_enemies, dtype=bool)
+    np.testing.assert_array_equal(adj, np.asarray(link_adjacency(state.enemy_pos, state.enemy_band,
+                                                                 ENT.physics)))
+    iu, ju = np.triu_indices(e.num_enemies, 1)
+    live = adj[iu, ju]
+    mids = 0.5 * (pos[iu] + pos[ju])[live]
+    for m in range(e.num_jammers):
+        dist = np.linalg.norm(mids - jpos[m], axis=-1)
+        want = (mids[np.argsort(dist)[:e.entity_links]] - jpos[m]) / r
+        np.testing.assert_allclose(links[m, :e.entity_links, :2], want, atol=2e-5)
+        assert np.all(links[m, :, 2] == 1.0)  # the default layout has more live links than slots
+        dj = np.linalg.norm(jpos - jpos[m], axis=-1)
+        dj[m] = np.inf
+        order = np.argsort(dj)[:e.num_jammers - 1]
+        np.testing.assert_allclose(jammers[m, :3, :2], (jpos[order] - jpos[m]) / r, atol=2e-5)
+        np.testing.assert_array_equal(jammers[m, 3], 0.0)  # M − 1 = 3 < 4 slots: padded
+        de = np.linalg.norm(pos - jpos[m], axis=-1)
+        np.testing.assert_allclose(enemies[m, :, :2], (pos[np.argsort(de)[:8]] - jpos[m]) / r,
+                                   atol=2e-5)
+    # the top-sensitivity slots: the same swarm-wide links for every jammer, the largest is 1
+    _, f = lambda2_and_fiedler(jnp.asarray(adj))
+    f = np.asarray(f, np.float64)
+    sens = ((f[iu] - f[ju]) ** 2)[live]
+    top = np.sort(sens / sens.max())[::-1][:e.entity_top_links]
+    np.testing.assert_allclose(links[:, e.entity_links:, 5], np.broadcast_to(top, (4, len(top))),
+                               atol=1e-4)
+    assert np.all(links[:, :, 5] <= 1.0 + 1e-6) and np.all(links[:, :, 6] <= 1.0 + 1e-6)
+
+
+def test_actor_ignores_token_order_and_padding():
+    obs, _ = _state(ENT)
+    lay = entity_layout(ENT)
+    ts = _nets(ENT)
+    act = lambda o: ts.actor.apply(ts.actor_params, o)
+    base = act(jnp.asarray(obs))
+    own, links, enemies, jammers = lay.split(jnp.asarray(obs))
+    rng = np.random.default_rng(0)
+    permuted = _join(lay, own, links[:, rng.permutation(lay.links)],
+                     enemies[:, rng.permutation(lay.enemies)], jammers[:, rng.permutation(lay.jammers)])
+    garbage = jammers.at[:, 3].set(jnp.array([9.0, -7.0, 0.0, 5.0]))  # slot 3 is padding (valid 0)
+    padded = _join(lay, own, links, enemies, garbage)
+    for other in (act(permuted), act(padded)):
+        np.testing.assert_allclose(other.mode().velocity, base.mode().velocity, atol=1e-5)
+        np.testing.assert_allclose(other.distributions.band.logits,
+                                   base.distributions.band.logits, atol=1e-5)
+    changed = act(_join(lay, own, links, enemies, jammers.at[:, 0, :2].add(0.5)))  # a real one
+    assert not np.allclose(changed.distributions.band.logits, base.distributions.band.logits)
+
+
+def test_critic_is_invariant_to_jammer_order_and_actor_equivariant():
+    obs, _ = _state(ENT)
+    ts = _nets(ENT)
+    perm = np.array([2, 0, 3, 1])
+    v = ts.critic.apply(ts.critic_params, jnp.asarray(obs))
+    v_perm = ts.critic.apply(ts.critic_params, jnp.asarray(obs[perm]))
+    np.testing.assert_allclose(v_perm, v, atol=1e-5)
+    loc = ts.actor.apply(ts.actor_params, jnp.asarray(obs)).mode().velocity
+    loc_perm = ts.actor.apply(ts.actor_params, jnp.asarray(obs[perm])).mode().velocity
+    np.testing.assert_allclose(loc_perm, loc[perm], atol=1e-5)
+
+
+def test_one_set_of_parameters_runs_at_two_scales():
+    assert entity_layout(ENT) == entity_layout(BIG) and obs_dim(ENT) == obs_dim(BIG)
+    ts = _nets(ENT)
+    small, _ = _state(ENT)
+    big, _ = _state(BIG)
+    assert big.shape == (10, obs_dim(ENT))
+    for obs in (small, big):
+        dist = ts.actor.apply(ts.actor_params, jnp.asarray(obs))
+        v = ts.critic.apply(ts.critic_params, jnp.asarray(obs))
+        assert dist.mode().velocity.shape == (obs.shape[0], 2) and v.shape == (obs.shape[0],)
+        assert np.all(np.isfinite(dist.mode().velocity)) and np.all(np.isfinite(v))
+
+
+def test_pointer_head_flies_to_the_chosen_candidate():
+    """With the residual and the scores zeroed except one link's, μ is that link's fly-to velocity."""
+    obs, _ = _state(ENT)
+    ts = _nets(ENT)
+    params = jax.tree.map(lambda x: x, ts.actor_params)
+    p = params["params"]
+    heads = sorted(k for k in p if k.startswith("Dense"))
+    # Dense_0: trunk, Dense_1/2: score MLP, Dense_3: loc residual, Dense_4: log σ, Dense_5: logits
+    p[heads[3]] = jax.tree.map(jnp.zeros_like, p[heads[3]])
+    p[heads[2]] = {"kernel": jnp.zeros_like(p[heads[2]]["kernel"]), "bias": jnp.zeros_like(p[heads[2]]["bias"])}
+    loc = np.asarray(ts.actor.apply(params, jnp.asarray(obs)).mode().velocity)
+    lay = entity_layout(ENT)
+    own, links, _, _ = (np.asarray(x) for x in lay.split(jnp.asarray(obs)))
+    scale = ENT.physics.comm_range_m()[0] / (ENT.env.dt_s * ENT.env.v_max_m_s)
+    cands = np.concatenate([own[:, None, :2], links[:, :, :2]], axis=1)
+    want = np.clip(cands * scale, -1, 1).mean(axis=1)  # equal scores: the mean of the fly-tos
+    np.testing.assert_allclose(loc, want, atol=1e-5)
+
+
+def test_bad_settings_are_refused_by_name():
+    with pytest.raises(ValueError, match="ppo.network 'attention' needs env.obs 'entity'"):
+        override(preset("default"), {"ppo.network": "attention"})
+    with pytest.raises(ValueError, match="ppo.attention_heads must divide ppo.hidden"):
+        override(ENT, {"ppo.attention_heads": 3})
+    with pytest.raises(ValueError, match="env.entity_links"):
+        override(ENT, {"env.entity_links": 0, "env.entity_top_links": 0})
+    with pytest.raises(ValueError, match="env.entity_enemies must be"):
+        override(ENT, {"env.entity_enemies": -1})
+    with pytest.raises(ValueError, match="needs the entity layout"):
+        make_networks(ENT.ppo, 4)
