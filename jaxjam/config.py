@@ -157,6 +157,7 @@ class RunConfig:
     baselines: str = "all"  # evaluated beside the trained policy: "all" (jaxjam.policies) | "basic" (random, heuristic)
     out: str = "runs/default"
     devices: int = 1  # split the env batch over this many devices: 1 = one (no sharding), 0 = all
+    tensorboard: bool = True  # event files in <out>/tb/ when tensorboardX is installed
     init_from: str = ""  # a run directory whose latest networks start this run (fine-tuning); "" = fresh
 
 

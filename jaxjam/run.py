@@ -14,8 +14,10 @@ import sys
 import time
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
+from jaxjam.agents.hparams import PPONumbers
 from jaxjam.checkpoint import CheckpointStore
 from jaxjam.config import Config, override, to_dict
 from jaxjam.evaluate import actor_policy, compare_policies, compare_seeds, format_table
@@ -26,6 +28,7 @@ from jaxjam.resume import (NothingToResume, check_config_change, check_finite, c
                            truncate_csv)
 from jaxjam.rundir import acquire_lock, clean_orbax_tmp, make_run_dir, write_json_atomic
 from jaxjam.sharding import env_mesh
+from jaxjam.tblog import TensorBoardLog
 from jaxjam.train import compile_programs, make_train
 from jaxjam.transfer import at_scale, init_params, restore_run, scale_note, with_params
 
@@ -131,6 +134,8 @@ def _train_and_evaluate(cfg: Config, resume: bool, step: int | None, last_good: 
         runner, meta = restored or restore_checked(store, runner, step, last_good, say)
         start_chunk, steps = meta["chunk"] + 1, int(np.max(meta["env_steps"]))  # per seed
         store = set_aside_newer(store, meta["chunk"], primary, say)  # --step N / last good
+        runner = runner.replace(hparams=jax.tree.map(  # this config's numbers (a resume may change them)
+            lambda old, new: jnp.broadcast_to(new, old.shape), runner.hparams, PPONumbers.of(cfg.ppo)))
         if primary:  # rows of chunks trained after this checkpoint (a killed run) are redone
             truncate_csv(csv_path, steps)
         say(f"resumed from {store.directory} at chunk {meta['chunk']} ({steps:,} env steps per seed)")
@@ -148,7 +153,9 @@ def _train_and_evaluate(cfg: Config, resume: bool, step: int | None, last_good: 
         f"{cfg.ppo.num_envs} envs × {cfg.ppo.rollout_steps} steps | seeds={seeds} | "
         f"device={jax.devices()[0].platform}×{mesh.size if mesh else 1}{hosts} | out={r.out}", flush=True)
     progress = Progress(total, start_chunk * per_chunk, seeds, enabled=primary)
+    tb = TensorBoardLog(r.out, primary and r.tensorboard, say)
     for c in range(start_chunk, n_chunks):
+        t_chunk = time.perf_counter()
         runner, metrics = chunk_fn(runner)
         rows = _host_metrics(metrics)  # NaN/inf: stop before this chunk is logged or saved
         check_finite(rows, c * trainer.updates_per_chunk + 1, params_finite(runner.train_state), r.out)
@@ -159,9 +166,11 @@ def _train_and_evaluate(cfg: Config, resume: bool, step: int | None, last_good: 
                 if new_file:
                     w.writeheader()
                 w.writerows(rows)
+            tb.chunk(rows, time.perf_counter() - t_chunk, per_chunk * seeds)
         progress.show((c + 1) * per_chunk, rows[-1], final=c == n_chunks - 1)
         if (c + 1) % r.checkpoint_every_chunks == 0 or c == n_chunks - 1:
             store.save(runner, c, rows[-1], rows[-1]["episode_mean_reduction"])  # all processes
+    tb.close()
     wall = time.perf_counter() - t_start
     done = (n_chunks - start_chunk) * per_chunk * seeds
     say(f"training: {wall:.1f}s wall incl. compilation, {done / wall:,.0f} env steps/s "

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from flax import struct
 
 from jaxjam.agents import TrainState
+from jaxjam.agents.hparams import PPONumbers
 from jaxjam.env import Action, EnvState
 
 
@@ -50,6 +51,7 @@ class Runner:
     log: EpisodeLog
     key: jax.Array
     env_steps: jax.Array  # [] int32 env steps taken (one step = all M jammers act)
+    hparams: PPONumbers  # the traced PPO numbers this run trains with (jaxjam.agents.hparams)
 
 
 class Transition(NamedTuple):

@@ -39,6 +39,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxjam.agents import Batch, gae, init_train_state, ppo_update
+from jaxjam.agents.hparams import PPONumbers
 from jaxjam.config import Config, validate
 from jaxjam.env import obs_dim, reset, step_batch
 from jaxjam.env.entity_obs import network_spec
@@ -84,7 +85,9 @@ def make_train(config: Config, mesh=None) -> Trainer:
     num_bands = config.physics.num_bands
     teacher = planner_policy(config) if p.imitation_coef > 0 else None  # ppo.imitation_coef
 
-    def init(key) -> Runner:
+    def init(key, hparams: PPONumbers | None = None) -> Runner:
+        """A fresh runner; `hparams` (traced) default to the config's PPO numbers."""
+        hparams = PPONumbers.of(p) if hparams is None else hparams
         k_net, k_env, key = jax.random.split(key, 3)
         ts = init_train_state(k_net, p, obs_dim(config), num_bands, num_updates,
                               **network_spec(config))
@@ -92,7 +95,7 @@ def make_train(config: Config, mesh=None) -> Trainer:
         if p.stagger_episodes:  # first episodes end at staggered times; later ones stay staggered
             start = jax.random.randint(jax.random.fold_in(k_env, 1), (num_envs,), 0, e.max_steps)
             env_state = env_state.replace(step=start.astype(jnp.int32))
-        return Runner(ts, env_state, obs, EpisodeLog.zeros(num_envs), key, jnp.int32(0))
+        return Runner(ts, env_state, obs, EpisodeLog.zeros(num_envs), key, jnp.int32(0), hparams)
 
     def env_step(carry, _, axis_name=None):
         ts, env_state, obs, log, key = carry
@@ -119,16 +122,17 @@ def make_train(config: Config, mesh=None) -> Trainer:
         carry = (runner.train_state, runner.env_state, runner.obs, runner.log, runner.key)
         (ts, env_state, obs, log, key), traj = jax.lax.scan(
             partial(env_step, axis_name=axis_name), carry, None, length=horizon)
+        hp = runner.hparams
         adv, ret = gae(traj.reward, traj.value, traj.next_value, traj.terminated[..., None],
-                       traj.done[..., None], p.gamma, p.gae_lambda)
+                       traj.done[..., None], hp.gamma, hp.gae_lambda)
         flat = lambda x: x.reshape((steps_per_update,) + x.shape[2:])
         batch = Batch(obs=flat(traj.obs), action=jax.tree.map(flat, traj.action),
                       log_prob=flat(traj.log_prob), advantages=flat(adv), returns=flat(ret),
                       values=flat(traj.value),
                       teacher=None if traj.teacher is None else jax.tree.map(flat, traj.teacher))
         key, k_upd = jax.random.split(key)
-        ts, m = ppo_update(k_upd, ts, batch, p, num_updates, minibatch_sharding)
-        runner = Runner(ts, env_state, obs, log, key, runner.env_steps + steps_per_update)
+        ts, m = ppo_update(k_upd, ts, batch, p, num_updates, minibatch_sharding, numbers=hp)
+        runner = Runner(ts, env_state, obs, log, key, runner.env_steps + steps_per_update, hp)
         m.update(
             reward=traj.reward.mean(), lambda2_reduction=traj.reduction.mean(),
             band_match=traj.band_match.mean(),
@@ -162,7 +166,7 @@ def make_train(config: Config, mesh=None) -> Trainer:
         update=jit(update, runner_in=True),
         train_chunk=jit(chunk_fn, runner_in=True, donate_argnums=0),
         train=jit(train),
-        init_seeds=jit(jax.vmap(init), seeds=True, metrics_out=False),
+        init_seeds=jit(jax.vmap(init), seeds=True, metrics_out=False),  # (keys [S], hparams [S] | None)
         train_chunk_seeds=jit(over_seeds(chunk_fn), seeds=True, runner_in=True, donate_argnums=0),
         train_seeds=jit(over_seeds(train), seeds=True))
 

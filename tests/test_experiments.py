@@ -17,13 +17,17 @@ def test_scripted_baselines_script_lists_the_library_policies():
 def test_seed_sweep_trains_two_seeds_and_reports_both_policies(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")  # keep this process's env as it is
     out = str(tmp_path / "sweep")
-    seed_sweep_main(["--seeds", "2", "--total-steps", "2048", "--num-envs", "16", "--episodes", "4",
-                     "--out", out, "--set", "ppo.rollout_steps=32", "ppo.hidden=16", "run.baselines=basic",
-                     "run.updates_per_chunk=2", "ppo.band_entropy_scale=0.5"])
+    from experiments.curriculum import SMOKE
+    from jaxjam.curriculum import arena_for
+
+    # the smoke configs of the curriculum and scaling runs at M=3, N=8: their programs are cached
+    seed_sweep_main(["--seeds", "2", "--total-steps", "64", "--episodes", "2", "--out", out, "--set",
+                     *SMOKE["base"], "env.num_jammers=3", "env.num_enemies=8",
+                     f"env.arena_m={arena_for(8)!r}", "run.baselines=basic", "ppo.band_entropy_scale=0.5"])
     text = capsys.readouterr().out
     assert "2 seeds, preset default" in text and "mode" in text and "sampled" in text
     res = json.load(open(os.path.join(out, "seed_sweep.json")))
-    assert len(res["per_seed"]) == 2 and res["env_steps"] == 2 * 2048
+    assert len(res["per_seed"]) == 2 and res["env_steps"] == 2 * 64
     assert json.load(open(os.path.join(out, "config.json")))["ppo"]["band_entropy_scale"] == 0.5
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1] / "jaxjam"
 # layer of each top-level module or package of jaxjam; an import may only point to the same or a lower layer
 LAYERS = {
-    "config": 0, "xla_flags": 0, "broadcast": 0, "rundir": 0, "errors": 0,
+    "config": 0, "xla_flags": 0, "broadcast": 0, "rundir": 0, "errors": 0, "tblog": 0,
     "physics": 1,
     "env": 2,
     "agents": 3, "policies": 3,

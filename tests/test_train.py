@@ -59,6 +59,25 @@ def test_seed_vmap_matches_single_seed_runs():
         np.testing.assert_allclose(np.asarray(ms["reward"]), np.asarray(mb["reward"])[s], rtol=1e-3, atol=1e-4)
 
 
+def _tensorboard_scalars(tb_dir) -> dict[str, list[tuple[int, float]]]:
+    """{tag: [(step, value)]} from the event files in `tb_dir` (TFRecord framing, parsed here)."""
+    import struct
+
+    from tensorboardX.proto import event_pb2
+
+    out = {}
+    for name in sorted(os.listdir(tb_dir)):
+        data = open(os.path.join(tb_dir, name), "rb").read()
+        pos = 0
+        while pos < len(data):
+            (length,) = struct.unpack("<Q", data[pos:pos + 8])
+            event = event_pb2.Event.FromString(data[pos + 12:pos + 12 + length])
+            pos += 12 + length + 4
+            for v in event.summary.value:
+                out.setdefault(v.tag, []).append((event.step, v.simple_value))
+    return out
+
+
 def test_cli_train_resume_eval_and_errors(tmp_path, capsys):
     out = str(tmp_path / "run")
     args = ["train", "--total-steps", "512", "--num-envs", "8", "--rollout-steps", "16",
@@ -72,6 +91,14 @@ def test_cli_train_resume_eval_and_errors(tmp_path, capsys):
         assert os.path.getsize(os.path.join(out, f)) > 0
     rows = open(os.path.join(out, "metrics.csv")).read().strip().splitlines()
     assert len(rows) == 1 + 4  # header + 4 updates
+    tags = _tensorboard_scalars(os.path.join(out, "tb"))  # every CSV column, per update, + perf
+    header = rows[0].split(",")
+    for col in set(header) - {"env_steps"}:
+        assert [step for step, _ in tags[col]] == [128, 256, 384, 512], col  # 8 envs × 16 steps
+    assert {"perf/update_s", "perf/env_steps_per_s"} <= set(tags)
+    np.testing.assert_allclose([v for _, v in tags["episode_mean_reduction"]],
+                               [float(r.split(",")[header.index("episode_mean_reduction")]) for r in rows[1:]],
+                               rtol=1e-6)
     basic = ["--set", "ppo.num_minibatches=2", "ppo.update_epochs=1", "run.baselines=basic"]
     assert cli_main(args + ["--resume"] + basic) == 0  # already finished: resumes, only evaluates
     text = capsys.readouterr().out

@@ -17,6 +17,7 @@ import optax
 from flax import struct
 
 from jaxjam.agents.attention import AttentionActor, AttentionCritic
+from jaxjam.agents.hparams import PPONumbers
 from jaxjam.agents.networks import Action, Actor, Critic
 from jaxjam.config import PPOConfig
 from jaxjam.env.entity_obs import EntityLayout
@@ -82,13 +83,14 @@ class Optimizer(NamedTuple):
         return optax.chain(optax.clip_by_global_norm(self.max_grad_norm), optax.adam(self.lr(update)))
 
 
-def make_optimizers(ppo_cfg: PPOConfig, num_updates: int) -> tuple[Optimizer, Optimizer]:
-    """(actor, critic) optimisers; each lr decays linearly to lr·lr_final_frac over num_updates."""
+def make_optimizers(ppo_cfg: PPOConfig | PPONumbers, num_updates: int) -> tuple[Optimizer, Optimizer]:
+    """(actor, critic) optimisers; each lr decays linearly to lr·lr_final_frac over num_updates
+    (the numbers may be traced: a `PPONumbers`)."""
     return tuple(Optimizer(_linear_decay(lr, ppo_cfg.lr_final_frac, num_updates), ppo_cfg.max_grad_norm)
                  for lr in (ppo_cfg.lr_actor, ppo_cfg.lr_critic))
 
 
-def entropy_coef_schedule(ppo_cfg: PPOConfig, num_updates: int) -> optax.Schedule:
+def entropy_coef_schedule(ppo_cfg: PPOConfig | PPONumbers, num_updates: int) -> optax.Schedule:
     """Update index -> entropy coefficient, decaying linearly to entropy_coef·entropy_coef_final_frac."""
     return _linear_decay(ppo_cfg.entropy_coef, ppo_cfg.entropy_coef_final_frac, num_updates)
 
@@ -194,7 +196,8 @@ def _explained_variance(values: jax.Array, returns: jax.Array) -> jax.Array:
 
 
 def ppo_update(key: jax.Array, train_state: TrainState, batch: Batch, ppo_cfg: PPOConfig,
-               num_updates: int, minibatch_sharding=None) -> tuple[TrainState, dict[str, jax.Array]]:
+               num_updates: int, minibatch_sharding=None,
+               numbers: PPONumbers | None = None) -> tuple[TrainState, dict[str, jax.Array]]:
     """update_epochs × num_minibatches PPO steps on `batch` under one lax.scan.
 
     Env-steps are shuffled per epoch; a minibatch is S/num_minibatches env-steps with all
@@ -205,16 +208,18 @@ def ppo_update(key: jax.Array, train_state: TrainState, batch: Batch, ppo_cfg: P
     ``minibatch_sharding`` (a sharding of the leading axis, e.g. over jaxjam.sharding's "envs")
     splits every minibatch over devices, so each device computes the gradient of its share
     and XLA all-reduces it (without it the shuffled minibatch is gathered whole on every device).
+    ``numbers`` (traced, `jaxjam.agents.hparams`) replace ppo_cfg's numeric fields; ppo_cfg still
+    gives the shapes (epochs, minibatches).
     """
+    n = PPONumbers.of(ppo_cfg) if numbers is None else numbers
     num_steps = batch.advantages.shape[0]
     num_mb, epochs = ppo_cfg.num_minibatches, ppo_cfg.update_epochs
     if num_steps % num_mb:
         raise ValueError(f"ppo_update: ppo.num_minibatches ({num_mb}) must divide the batch size ({num_steps})")
-    actor_opt, critic_opt = make_optimizers(ppo_cfg, num_updates)
+    actor_opt, critic_opt = make_optimizers(n, num_updates)
     actor_tx, critic_tx = actor_opt.tx(train_state.update), critic_opt.tx(train_state.update)
-    entropy_coef = entropy_coef_schedule(ppo_cfg, num_updates)(train_state.update)
-    imitation_coef = _linear_decay(ppo_cfg.imitation_coef, ppo_cfg.imitation_final_frac,
-                                   num_updates)(train_state.update)
+    entropy_coef = entropy_coef_schedule(n, num_updates)(train_state.update)
+    imitation_coef = _linear_decay(n.imitation_coef, n.imitation_final_frac, num_updates)(train_state.update)
     perms = jax.vmap(lambda k: jax.random.permutation(k, num_steps))(jax.random.split(key, epochs))
     minibatch_idx = perms.reshape(epochs * num_mb, num_steps // num_mb)
 
@@ -224,11 +229,11 @@ def ppo_update(key: jax.Array, train_state: TrainState, batch: Batch, ppo_cfg: P
         if minibatch_sharding is not None:
             mb = jax.lax.with_sharding_constraint(mb, minibatch_sharding)
         (actor_loss, aux), actor_grads = jax.value_and_grad(_actor_loss, has_aux=True)(
-            actor_params, train_state.actor, mb, ppo_cfg.clip_eps, entropy_coef,
-            ppo_cfg.band_entropy_scale, imitation_coef)
+            actor_params, train_state.actor, mb, n.clip_eps, entropy_coef,
+            n.band_entropy_scale, imitation_coef)
         critic_loss, critic_grads = jax.value_and_grad(_critic_loss)(
-            critic_params, train_state.critic, mb, ppo_cfg.value_coef)
-        stopped = stopped | ((ppo_cfg.target_kl > 0) & (aux["approx_kl"] > ppo_cfg.target_kl))
+            critic_params, train_state.critic, mb, n.value_coef)
+        stopped = stopped | ((n.target_kl > 0) & (aux["approx_kl"] > n.target_kl))
         take = ~stopped
         actor_params, actor_state = _step(actor_tx, actor_params, actor_state, actor_grads, take)
         critic_params, critic_state = _step(critic_tx, critic_params, critic_state, critic_grads, take)
