@@ -139,6 +139,7 @@ class PPOConfig:
     critic_obs: str = "pooled"  # "pooled": V(mean obs) per env | "pooled_own": V(mean obs, own obs) per agent
     imitation_coef: float = 0.0  # ≥ 0: weight of the planner-teacher loss on the learner's own states (0 = off)
     imitation_final_frac: float = 0.0  # the teacher weight decays linearly to imitation_coef × this
+    teacher_envs: int = 0  # envs the planner labels each step (the first K of ppo.num_envs); 0 = all
     network: str = "mlp"  # "mlp" (flat obs) | "attention" (entity obs: tokens, masks, pointer head)
     attention_heads: int = 4  # attention network: heads per layer (must divide ppo.hidden)
     attention_layers: int = 2  # attention network: self-attention blocks over the tokens
@@ -271,6 +272,7 @@ _RANGES: dict[str, tuple[float | None, float | None, bool, bool]] = {
     "ppo.log_std_init": (-20.0, 20.0, True, True),
     "ppo.imitation_coef": (0.0, 1e3, True, True),
     "ppo.imitation_final_frac": (0.0, 1.0, True, True),
+    "ppo.teacher_envs": (0, 1 << 20, True, True),
     "run.seed": (0, 2**31 - 1, True, True),
     "run.num_seeds": (1, 4096, True, True),
     "run.updates_per_chunk": (1, 1 << 20, True, True),
@@ -360,6 +362,9 @@ def validate(cfg: Config) -> Config:
     if batch % o.num_minibatches:
         raise ValueError(f"ppo.num_minibatches must divide ppo.num_envs * ppo.rollout_steps = {batch}, "
                          f"got {o.num_minibatches}")
+    if o.teacher_envs > o.num_envs:
+        raise ValueError(f"ppo.teacher_envs must be in [0, ppo.num_envs = {o.num_envs}] (0 = all), "
+                         f"got {o.teacher_envs}")
     if e.obs == "local_graph" and e.local_graph_k > e.num_enemies * (e.num_enemies - 1) // 2:
         raise ValueError(f"env.local_graph_k must be in [1, N(N-1)/2 = "
                          f"{e.num_enemies * (e.num_enemies - 1) // 2}], got {e.local_graph_k}")

@@ -84,6 +84,9 @@ def make_train(config: Config, mesh=None) -> Trainer:
     v_max = e.v_max_m_s
     num_bands = config.physics.num_bands
     teacher = planner_policy(config) if p.imitation_coef > 0 else None  # ppo.imitation_coef
+    taught = num_envs if p.teacher_envs in (0, num_envs) else p.teacher_envs  # ppo.teacher_envs
+    if teacher is not None and taught < num_envs and mesh is not None:
+        raise ValueError("ppo.teacher_envs must be 0 (all envs) when training is sharded over devices")
 
     def init(key, hparams: PPONumbers | None = None) -> Runner:
         """A fresh runner; `hparams` (traced) default to the config's PPO numbers."""
@@ -110,8 +113,14 @@ def make_train(config: Config, mesh=None) -> Trainer:
         next_value = ts.critic.apply(ts.critic_params, info.final_obs)
         teach = None
         if teacher is not None:  # labels of the states the learner itself visits (DAgger)
-            teach = on_each_device(jax.vmap(teacher), mesh)(jax.random.split(k_act, num_envs), obs,
-                                                             state_now)
+            if taught == num_envs:
+                teach = on_each_device(jax.vmap(teacher), mesh)(jax.random.split(k_act, num_envs),
+                                                                 obs, state_now)
+            else:  # the first `taught` envs only; the others carry zero labels of weight 0
+                first = jax.tree.map(lambda x: x[:taught], (obs, state_now))
+                teach = jax.vmap(teacher)(jax.random.split(k_act, taught), *first)
+                teach = jax.tree.map(lambda x: jnp.concatenate(
+                    [x, jnp.zeros((num_envs - taught,) + x.shape[1:], x.dtype)]), teach)
             teach = teach.replace(velocity=teach.velocity / v_max)
         log = log.update(reward, info.lambda2_reduction, done, e.max_steps)
         tr = Transition(obs, action, log_prob, value, next_value, info.agent_reward, done, info.terminated,
@@ -129,7 +138,10 @@ def make_train(config: Config, mesh=None) -> Trainer:
         batch = Batch(obs=flat(traj.obs), action=jax.tree.map(flat, traj.action),
                       log_prob=flat(traj.log_prob), advantages=flat(adv), returns=flat(ret),
                       values=flat(traj.value),
-                      teacher=None if traj.teacher is None else jax.tree.map(flat, traj.teacher))
+                      teacher=None if traj.teacher is None else jax.tree.map(flat, traj.teacher),
+                      teacher_weight=None if traj.teacher is None or taught == num_envs else
+                      flat(jnp.broadcast_to(jnp.arange(num_envs) < taught, (horizon, num_envs))
+                           .astype(jnp.float32)))
         key, k_upd = jax.random.split(key)
         ts, m = ppo_update(k_upd, ts, batch, p, num_updates, minibatch_sharding, numbers=hp)
         runner = Runner(ts, env_state, obs, log, key, runner.env_steps + steps_per_update, hp)

@@ -218,3 +218,28 @@ def test_teacher_term_is_squared_mean_error_plus_band_cross_entropy(setup):
     assert "imitation_loss" not in aux
     np.testing.assert_allclose(float(aux_t["imitation_loss"]), want, rtol=1e-5)
     np.testing.assert_allclose(float(with_t) - float(plain), 2.5 * want, rtol=1e-4)
+
+
+def test_teacher_weight_averages_the_labelled_steps_only(setup):
+    """With `teacher_weight` [S] (ppo.teacher_envs), the imitation term is the mean over the
+    labelled steps only: labels at weight-0 steps never matter, all-ones weights equal none."""
+    from jaxjam.agents.mappo import _actor_loss
+    from jaxjam.env.state import Action
+    ts, batch = setup
+    k_v, k_b, k_w = jax.random.split(jax.random.key(12), 3)
+    teacher = Action(velocity=jax.random.uniform(k_v, (S, M, 2), minval=-1.0, maxval=1.0),
+                     band=jax.random.randint(k_b, (S, M), 0, NB))
+    w = (jnp.arange(S) % 3 == 0).astype(jnp.float32)
+    args = (ts.actor_params, ts.actor)
+    loss = lambda b: _actor_loss(*args, b, 0.2, 0.01, 1.0, 1.0)[1]["imitation_loss"]
+    full = float(loss(batch.replace(teacher=teacher)))
+    ones = float(loss(batch.replace(teacher=teacher, teacher_weight=jnp.ones((S,)))))
+    np.testing.assert_allclose(ones, full, rtol=1e-5)
+    weighted = float(loss(batch.replace(teacher=teacher, teacher_weight=w)))
+    scrambled = teacher.replace(velocity=jnp.where(w[:, None, None] > 0, teacher.velocity, 9.0),
+                                band=jnp.where(w[:, None] > 0, teacher.band, 0))
+    np.testing.assert_allclose(float(loss(batch.replace(teacher=scrambled, teacher_weight=w))),
+                               weighted, rtol=1e-6)
+    keep = np.asarray(w) > 0
+    sub = jax.tree.map(lambda x: x[keep], batch.replace(teacher=teacher))
+    np.testing.assert_allclose(weighted, float(loss(sub)), rtol=1e-5)

@@ -154,3 +154,15 @@ def test_staggered_episodes_start_at_spread_steps_and_end_at_different_times():
     np.testing.assert_array_equal(finished, (start >= cfg.env.max_steps - 32).astype(np.int32))
     plain = make_train(override(cfg, {"ppo.stagger_episodes": False})).init(jax.random.PRNGKey(5))
     np.testing.assert_array_equal(np.asarray(plain.env_state.step), 0)
+
+
+def test_teacher_on_a_subset_of_envs():
+    """ppo.teacher_envs = K: the planner labels K of the envs; the term is logged and finite;
+    K above ppo.num_envs is refused by name before anything compiles."""
+    cfg = override(TEACHER, {"ppo.teacher_envs": 8, "ppo.total_steps": 32 * 32 * 2,
+                             "run.updates_per_chunk": 2})
+    tr = make_train(cfg)
+    _, m = tr.train_chunk(tr.init(jax.random.PRNGKey(0)))
+    assert np.all(np.isfinite(np.asarray(m["imitation_loss"])))
+    with pytest.raises(ValueError, match="ppo.teacher_envs"):
+        override(TEACHER, {"ppo.teacher_envs": 33})

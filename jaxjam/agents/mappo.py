@@ -30,7 +30,7 @@ class Batch:
     obs [S, M, D]; action velocity [S, M, 2], band [S, M]; log_prob [S, M] (rollout);
     advantages, returns, values (rollout critic) [S, M] (equal across agents unless the
     rewards are per agent); teacher velocity [S, M, 2] (units of v_max), band [S, M] when
-    `ppo.imitation_coef` > 0.
+    `ppo.imitation_coef` > 0; teacher_weight [S] when only `ppo.teacher_envs` envs are labelled.
     """
 
     obs: jax.Array
@@ -40,6 +40,8 @@ class Batch:
     returns: jax.Array
     values: jax.Array
     teacher: Action | None = None  # planner's action at the same states (velocity / v_max), or None
+    teacher_weight: jax.Array | None = None  # [S] 1 where the teacher labelled the step, 0 where
+                                             # not (ppo.teacher_envs); None = every step labelled
 
 
 def gae(rewards: jax.Array, values: jax.Array, next_values: jax.Array, terminated: jax.Array,
@@ -170,8 +172,13 @@ def _actor_loss(params, actor: Actor, mb: Batch, clip_eps: float, entropy_coef: 
     bonus = entropy_velocity + band_entropy_scale * entropy_band
     loss = -surrogate - entropy_coef * bonus
     if mb.teacher is not None:
-        imitation = (jnp.mean(jnp.sum((parts.velocity.mode() - mb.teacher.velocity) ** 2, axis=-1))
-                     - jnp.mean(parts.band.log_prob(mb.teacher.band)))
+        sq = jnp.sum((parts.velocity.mode() - mb.teacher.velocity) ** 2, axis=-1)  # [mb, M]
+        nll = -parts.band.log_prob(mb.teacher.band)                                # [mb, M]
+        if mb.teacher_weight is None:
+            imitation = jnp.mean(sq) + jnp.mean(nll)
+        else:  # the labelled steps of this minibatch only (none: no imitation term)
+            w = mb.teacher_weight[:, None]
+            imitation = jnp.sum(w * (sq + nll)) / jnp.maximum(jnp.sum(w) * sq.shape[1], 1.0)
         aux["imitation_loss"] = imitation
         loss = loss + imitation_coef * imitation
     return loss, aux
