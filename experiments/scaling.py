@@ -50,19 +50,29 @@ BUDGETS = (200_000, 500_000, 1_000_000, 2_000_000)
 PREDICTED = {(4, 10): (35, 40), (10, 25): (30, 35), (20, 50): (25, 30), (40, 100): (20, 25)}
 
 
-def train_and_score(cfg, seeds: int, episodes: int, milestones, with_planner: bool) -> list[dict]:
+def pct(m: dict) -> list[float]:
+    """[mean, CI half-width] of a `compare_*` result's mean λ₂ reduction, in %."""
+    return [100 * m["mean_reduction"][0], 100 * m["mean_reduction"][1]]
+
+
+def train_and_score(cfg, seeds: int, episodes: int, milestones, with_planner: bool,
+                    params=None) -> tuple[list[dict], object]:
     """Train `seeds` seeds of `cfg` in one program; at each env-step milestone evaluate the
-    mode policy (CI over seeds) and, once, the baselines (CI over episodes)."""
+    mode policy (CI over seeds) and, once, the baselines (CI over episodes). `params`: the
+    (actor, critic) parameters [S, ...] to start from (fine-tuning; a fresh optimiser), else
+    fresh ones. Returns (rows, the final train state)."""
     trainer = make_train(cfg)
     key = jax.random.PRNGKey(cfg.run.seed)
     init, chunk = compile_programs(trainer, key, seeds, seed_axis=True)
     runner = init(jax.random.split(key, seeds))
+    if params is not None:
+        runner = runner.replace(train_state=runner.train_state.replace(
+            actor_params=params[0], critic_params=params[1]))
     per_chunk = trainer.updates_per_chunk * trainer.steps_per_update
     eval_key = jax.random.PRNGKey(10_000 + cfg.run.seed)
     table = baselines(cfg, planner=with_planner)
     base = compare_policies(cfg, table, eval_key, episodes)
     best = best_scripted(base)
-    pct = lambda m: [100 * m["mean_reduction"][0], 100 * m["mean_reduction"][1]]
     rows, done, t0 = [], 0, time.perf_counter()
     for target in milestones:
         while done < target:
@@ -77,7 +87,7 @@ def train_and_score(cfg, seeds: int, episodes: int, milestones, with_planner: bo
               f"{rows[-1]['trained (mode)'][0]:.1f} ± {rows[-1]['trained (mode)'][1]:.1f} % | heuristic "
               f"{rows[-1]['heuristic'][0]:.1f} | {best} {rows[-1][best][0]:.1f}"
               + (f" | planner {rows[-1]['planner'][0]:.1f}" if "planner" in base else ""), flush=True)
-    return rows
+    return rows, runner.train_state
 
 
 def plot(rows: list[dict], exp: int, path: str) -> None:
@@ -135,7 +145,7 @@ def main(argv=None) -> dict:
         for m, n in settings[exp]:
             milestones = budgets if exp == 3 else (args.steps,)
             cfg = at_scale(base, m, n, **{"ppo.total_steps": max(milestones)})
-            rows += train_and_score(cfg, args.seeds, args.episodes, milestones, not args.no_planner)
+            rows += train_and_score(cfg, args.seeds, args.episodes, milestones, not args.no_planner)[0]
         out[f"exp{exp}"] = rows
         stem = os.path.join(args.out, f"exp{exp}")
         with open(stem + ".json", "w") as fh:

@@ -87,3 +87,21 @@ def test_scaling_smoke_writes_each_experiment_with_milestones(tmp_path, monkeypa
         for row in saved["rows"]:
             assert 0.0 <= row["trained (mode)"][0] <= 100.0 and row["best scripted"] in row
     assert "M=  3 N=  8" in capsys.readouterr().out
+
+
+def test_transfer_smoke_zero_shot_then_fine_tune_vs_scratch(tmp_path, monkeypatch, capsys):
+    """experiments/transfer.py: zero-shot rows at every scale, fine-tuned and from-scratch rows
+    at equal target steps; the fine-tuned run starts from the source parameters (at step 0 of
+    the target it would act as the zero-shot policy), so its first evaluation differs from the
+    scratch run's."""
+    from experiments.transfer import main as transfer_main
+
+    monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")
+    out = transfer_main(["--smoke", "--out", str(tmp_path)])
+    assert [(r["M"], r["N"]) for r in out["zero_shot"]] == [(2, 6), (3, 8)]
+    for rows in (out["fine_tuned"], out["scratch"]):
+        assert [r["env_steps"] for r in rows] == [32, 64] and all(r["M"] == 3 for r in rows)
+    assert out["fine_tuned"][-1]["trained (mode)"] != out["scratch"][-1]["trained (mode)"]
+    saved = json.load(open(tmp_path / "transfer.json"))
+    assert saved["source_steps"] == 64 and (tmp_path / "transfer.png").stat().st_size > 0
+    assert "fine-tuned at M=3" in capsys.readouterr().out
