@@ -23,6 +23,7 @@ from jaxjam.config import Config, override, to_dict
 from jaxjam.evaluate import actor_policy, compare_policies, compare_seeds, format_table
 from jaxjam.policies import SCRIPTED, baselines
 from jaxjam.render import plot_learning_curve, plot_state
+from jaxjam.physics.probe import lambda2_batch_seconds
 from jaxjam.resume import (NothingToResume, check_config_change, check_finite, choose_step,
                            params_finite, read_saved_config, restore_checked, set_aside_newer,
                            truncate_csv)
@@ -154,6 +155,9 @@ def _train_and_evaluate(cfg: Config, resume: bool, step: int | None, last_good: 
         f"device={jax.devices()[0].platform}×{mesh.size if mesh else 1}{hosts} | out={r.out}", flush=True)
     progress = Progress(total, start_chunk * per_chunk, seeds, enabled=primary)
     tb = TensorBoardLog(r.out, primary and r.tensorboard, say)
+    if tb.enabled:  # the λ₂ solve alone, at this run's batch (fused into the step otherwise)
+        tb.constant("perf/lambda2_batch_ms",
+                    1e3 * lambda2_batch_seconds(cfg, cfg.ppo.num_envs * seeds), start_chunk * per_chunk)
     for c in range(start_chunk, n_chunks):
         t_chunk = time.perf_counter()
         runner, metrics = chunk_fn(runner)

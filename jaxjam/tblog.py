@@ -3,7 +3,9 @@
 Every column of the CSV (return, λ₂ reduction, losses, entropy per head, KL, clip fraction,
 gradient norms, learning rates, ...) becomes a scalar at its env step, and each chunk adds
 `perf/update_s` (wall time per update, including the rollout's env steps and λ₂ solves),
-`perf/env_steps_per_s` (all seeds) and, on devices that report it, `perf/peak_memory_gib`.
+`perf/env_steps_per_s` (all seeds) and, on devices that report it, `perf/peak_memory_gib`;
+`constant(name, value)` adds a once-measured number (e.g. `perf/lambda2_batch_ms`, the batched
+λ₂ solve alone, `jaxjam.physics.probe`).
 `run.tensorboard = false` turns it off; without tensorboardX it is off and says so once.
 
     tensorboard --logdir runs/demo/tb
@@ -56,6 +58,16 @@ class TensorBoardLog:
         if mem is not None:
             self.writer.add_scalar("perf/peak_memory_gib", mem, step)
         self.writer.flush()
+
+    def constant(self, name: str, value: float, step: int = 0) -> None:
+        """One scalar measured once (shown at `step`)."""
+        if self.writer is not None:
+            self.writer.add_scalar(name, float(value), step)
+            self.writer.flush()
+
+    @property
+    def enabled(self) -> bool:
+        return self.writer is not None
 
     def close(self) -> None:
         if self.writer is not None:

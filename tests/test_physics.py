@@ -211,3 +211,10 @@ def test_lambda2_known_graphs_and_fiedler():
     v = np.asarray(vec)
     assert np.all(np.sign(v[: n // 2]) == np.sign(v[0])) and np.all(np.sign(v[n // 2:]) == -np.sign(v[0]))
     assert float(l2) == pytest.approx(2 * (1 - math.cos(math.pi / n)), abs=1e-5)
+
+
+def test_lambda2_probe_times_the_solver_and_refuses_bad_sizes():
+    from jaxjam.physics.probe import lambda2_batch_seconds
+    assert 0.0 < lambda2_batch_seconds(preset("default"), 8, repeats=3) < 10.0
+    with pytest.raises(ValueError, match="batch"):
+        lambda2_batch_seconds(preset("default"), 0)

@@ -95,7 +95,8 @@ def test_cli_train_resume_eval_and_errors(tmp_path, capsys):
     header = rows[0].split(",")
     for col in set(header) - {"env_steps"}:
         assert [step for step, _ in tags[col]] == [128, 256, 384, 512], col  # 8 envs × 16 steps
-    assert {"perf/update_s", "perf/env_steps_per_s"} <= set(tags)
+    assert {"perf/update_s", "perf/env_steps_per_s", "perf/lambda2_batch_ms"} <= set(tags)
+    assert tags["perf/lambda2_batch_ms"][0][1] > 0.0
     np.testing.assert_allclose([v for _, v in tags["episode_mean_reduction"]],
                                [float(r.split(",")[header.index("episode_mean_reduction")]) for r in rows[1:]],
                                rtol=1e-6)
