@@ -19,12 +19,13 @@ import time
 import jax
 import numpy as np
 
-from jaxjam.broadcast.baseline_numpy import baseline_sizes, solve_pareto_baseline
 from jaxjam.broadcast.bounded import bounded_pareto
 from jaxjam.broadcast.pareto import additive_epsilon, hypervolume
 from jaxjam.broadcast.planner import solve_pareto
 from jaxjam.broadcast.scalarised import (convex_coverage_set, evaluate_policy, scalarised_dp, simulate_policy,
                                          switching_policy)
+
+from baseline_numpy import baseline_sizes, solve_pareto_baseline  # beside this script
 
 REPORT_CASES = [((0.1, 0.2), 4), ((0.1, 0.3), 4), ((0.2, 0.6), 4), ((0.2, 0.8), 4), ((0.4, 0.7), 4),
                 ((0.5, 0.5), 4), ((0.5, 0.5, 0.5), 3)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 
+import chex
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -53,6 +54,7 @@ class TokenEncoder(nn.Module):
 
     @nn.compact
     def __call__(self, obs):
+        chex.assert_shape(obs, (..., self.layout.dim))  # the entity row; trace time only
         own, links, enemies, jammers = self.layout.split(obs)
         embed = lambda x: _dense(self.hidden, _SQRT2)(nn.relu(_dense(self.hidden, _SQRT2)(x)))
         parts, valid = [embed(own)[..., None, :]], [jnp.ones(own.shape[:-1] + (1,), bool)]
@@ -121,6 +123,7 @@ class AttentionCritic(nn.Module):
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> jax.Array:
+        chex.assert_shape(obs, (..., None, self.layout.dim))  # [..., M, D]: every agent's row
         h, _ = TokenEncoder(self.layout, self.hidden, self.heads, self.layers)(obs)  # [..., M, H]
         query = self.param("query", nn.initializers.normal(1.0 / math.sqrt(self.hidden)),
                            (self.hidden,))

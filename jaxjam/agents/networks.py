@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import chex
 import distrax
 import flax.linen as nn
 import jax
@@ -55,6 +56,8 @@ class Actor(nn.Module):
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> distrax.Joint:
+        chex.assert_shape(obs, (..., None))  # [..., D]; trace time only
+        chex.assert_type(obs, float)
         x = obs
         for _ in range(2):
             x = nn.relu(nn.LayerNorm(epsilon=1e-5)(_dense(self.hidden, _SQRT2)(x)))
@@ -85,6 +88,8 @@ class Critic(nn.Module):
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> jax.Array:
+        chex.assert_shape(obs, (..., None, None))  # [..., M, D]: every agent's observation
+        chex.assert_type(obs, float)
         x = pooled(obs)
         if self.own_obs:
             x = jnp.concatenate([jnp.broadcast_to(x[..., None, :], obs.shape), obs], axis=-1)

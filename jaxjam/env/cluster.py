@@ -12,10 +12,10 @@ index-order scan produces).
 
 from __future__ import annotations
 
-import math
-
 import jax
 import jax.numpy as jnp
+
+from jaxjam.physics import connected_components, distance, pairwise_sq_dist
 
 __all__ = [
     "dbscan",
@@ -28,55 +28,12 @@ __all__ = [
 def _neighbours(points: jax.Array, eps, mask) -> jax.Array:
     """``[N, N] bool``: distance(i, j) ≤ eps (inclusive), both points unmasked."""
     p = jnp.asarray(points, jnp.float32)
-    diff = p[:, None, :] - p[None, :, :]
-    d2 = jnp.sum(diff * diff, axis=-1)
+    d2 = pairwise_sq_dist(p, p)
     eps = jnp.asarray(eps, jnp.float32)
     adj = d2 <= eps * eps
     if mask is not None:
         adj = adj & mask[:, None] & mask[None, :]
     return adj
-
-
-def _components(cadj: jax.Array, core: jax.Array):
-    """Connected components of the core graph.
-
-    Min-label propagation with parent hooking and full pointer jumping, run in
-    ``lax.while_loop`` until a fixed point, which is exact for any graph (the
-    fixed point has, on every component, the component's smallest index);
-    path graphs converge in a handful of rounds.
-
-    Args:
-      cadj: ``[N, N] bool`` adjacency among core points (diagonal set for cores).
-      core: ``[N] bool`` core mask.
-    Returns:
-      ``(root [N] int32, rounds int32)``: root = smallest point index of the
-      component for core points, N for non-core points; rounds = loop count.
-    """
-    n = core.shape[0]
-    sentinel = jnp.int32(n)
-    idx = jnp.arange(n, dtype=jnp.int32)
-    # Extended label array of length N + 1; slot N is a fixed sentinel.
-    lab0 = jnp.concatenate([jnp.where(core, idx, sentinel), sentinel[None]])
-    n_jumps = max(1, math.ceil(math.log2(max(n, 2)))) + 1
-
-    def jump_all(lab):
-        return jax.lax.fori_loop(0, n_jumps, lambda _, l: l[l], lab)
-
-    def body(state):
-        lab, _, rounds = state
-        cur = lab[:n]
-        # Smallest label among core neighbours (self included for cores).
-        nb = jnp.min(jnp.where(cadj, cur[None, :], sentinel), axis=1)
-        # Hook the current root of i onto nb (values stay in i's component).
-        new = lab.at[cur].min(nb)
-        new = new.at[:n].min(nb)
-        new = jump_all(new)
-        return new, jnp.any(new != lab), rounds + 1
-
-    lab, _, rounds = jax.lax.while_loop(
-        lambda s: s[1] & (s[2] <= n), body, (lab0, jnp.bool_(True), jnp.int32(0))
-    )
-    return lab[:n], rounds
 
 
 def _dbscan(points, eps, min_samples, mask):
@@ -86,8 +43,8 @@ def _dbscan(points, eps, min_samples, mask):
     core = counts >= jnp.asarray(min_samples, jnp.int32)
     if mask is not None:
         core = core & mask
-    cadj = adj & core[:, None] & core[None, :]
-    root, rounds = _components(cadj, core)
+    # components of the core points and the links between them; N for non-core points
+    root, rounds = connected_components(adj, core, with_rounds=True)
 
     idx = jnp.arange(n, dtype=jnp.int32)
     is_root = core & (root == idx)
@@ -184,7 +141,6 @@ def drift_exceeded(old_centroids, old_valid, new_centroids, new_valid, threshold
       same label id (a label that was not valid before counts as infinite).
     """
     count_changed = jnp.sum(old_valid) != jnp.sum(new_valid)
-    d = new_centroids - old_centroids
-    dist = jnp.sqrt(jnp.sum(d * d, axis=-1))
+    dist = distance(old_centroids, new_centroids)
     moved = new_valid & (~old_valid | (dist > threshold_m))
     return count_changed | jnp.any(moved)

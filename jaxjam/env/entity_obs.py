@@ -27,7 +27,9 @@ import numpy as np
 from jaxjam.config import Config
 from jaxjam.env.state import EnvState
 from jaxjam.env.targets import target_centroids
-from jaxjam.physics import crosses_fiedler_cut, fiedler_sides
+from jaxjam.physics import (
+    crosses_fiedler_cut, distance, fiedler_sides, link_midpoints, offsets, sq_norm,
+)
 
 LINK_TOKEN = 7  # dx, dy, valid, jammed, crosses cut, relative sensitivity, length
 ENEMY_TOKEN = 4  # dx, dy, valid, Fiedler side
@@ -111,16 +113,16 @@ def link_tokens(state: EnvState, config: Config, adjacency, jammed, fiedler, r_m
     n = e.num_enemies
     iu, ju = np.triu_indices(n, 1)
     pos = state.enemy_pos
-    mid = 0.5 * (pos[iu] + pos[ju])  # [L, 2] m
+    mid = link_midpoints(pos, iu, ju)  # [L, 2] m
     live = adjacency[iu, ju]  # [L]
     sens = (fiedler[iu] - fiedler[ju]) ** 2
     rel_sens = sens / jnp.maximum(jnp.max(jnp.where(live, sens, 0.0)), 1e-12)
-    rel = mid[None] - state.jammer_pos[:, None]  # [M, L, 2]
-    near_idx, near_ok = _top(-jnp.where(live[None], jnp.sum(rel * rel, -1), jnp.inf), e.entity_links)
+    rel = offsets(state.jammer_pos, mid)  # [M, L, 2]
+    near_idx, near_ok = _top(-jnp.where(live[None], sq_norm(rel), jnp.inf), e.entity_links)
     top_idx, top_ok = _top(jnp.where(live, rel_sens, -jnp.inf), e.entity_top_links)
     idx = jnp.concatenate([near_idx, jnp.broadcast_to(top_idx, (m, top_idx.shape[-1]))], axis=1)
     ok = jnp.concatenate([near_ok, jnp.broadcast_to(top_ok, (m, top_ok.shape[-1]))], axis=1)
-    length = jnp.linalg.norm(pos[iu] - pos[ju], axis=-1) / r_m
+    length = distance(pos[iu], pos[ju]) / r_m
     cut = crosses_fiedler_cut(fiedler, iu, ju)
     return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) / r_m, ok,
                    jammed[iu, ju][idx], cut[idx], rel_sens[idx], length[idx])
@@ -128,8 +130,8 @@ def link_tokens(state: EnvState, config: Config, adjacency, jammed, fiedler, r_m
 
 def enemy_tokens(state: EnvState, config: Config, fiedler, r_m):
     """`[M, E, 4]` the nearest enemies (module docstring)."""
-    rel = state.enemy_pos[None] - state.jammer_pos[:, None]  # [M, N, 2]
-    idx, ok = _top(-jnp.sum(rel * rel, -1), config.env.entity_enemies)
+    rel = offsets(state.jammer_pos, state.enemy_pos)  # [M, N, 2]
+    idx, ok = _top(-sq_norm(rel), config.env.entity_enemies)
     side = fiedler_sides(fiedler).astype(jnp.float32)
     return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) / r_m, ok, side[idx])
 
@@ -137,8 +139,8 @@ def enemy_tokens(state: EnvState, config: Config, fiedler, r_m):
 def jammer_tokens(state: EnvState, config: Config, r_m):
     """`[M, J, 4]` the nearest other jammers (module docstring)."""
     pos, m = state.jammer_pos, config.env.num_jammers
-    rel = pos[None] - pos[:, None]  # [M, M, 2]: other − self
-    d2 = jnp.where(jnp.eye(m, dtype=bool), jnp.inf, jnp.sum(rel * rel, -1))
+    rel = offsets(pos, pos)  # [M, M, 2]: other − self
+    d2 = jnp.where(jnp.eye(m, dtype=bool), jnp.inf, sq_norm(rel))
     idx, ok = _top(-d2, config.env.entity_jammers)
     on_band = (state.jammer_band == state.enemy_band).astype(jnp.float32)
     return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) / r_m, ok, on_band[idx])

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from functools import partial
 
+import chex
 import jax
 import jax.numpy as jnp
 
 from jaxjam.config import Config
-from jaxjam.env.observations import observe
+from jaxjam.env.observations import OBSERVATIONS, obs_dim, observe
 from jaxjam.env.reward import (
-    LAMBDA2_EPS,
     agent_rewards,
     fiedler_credit,
     lambda2_reduction,
@@ -28,6 +28,7 @@ from jaxjam.env.reward import (
     reward_terms,
     total_reward,
 )
+from jaxjam.env.rules import model_rules
 from jaxjam.env.state import Action, EnvState, StepInfo
 from jaxjam.env.swarm import init_swarm, move_swarm
 from jaxjam.env.targets import assign, centroid_slots, fit_clusters, needs_reassignment, target_centroids
@@ -41,7 +42,6 @@ from jaxjam.physics.graph import (
     num_components,
 )
 
-REFERENCE_ACCEPT_LAMBDA2 = 0.5  # spec §5: a reset layout is accepted when λ₂(0) ≥ 0.5
 
 
 def _jam_range(config: Config, enemy_band):
@@ -52,9 +52,9 @@ def _baseline(config: Config, adjacency, lambda2_reset):
     """Unjammed λ₂ the jammed value is compared with, and the Fiedler vector if the obs or the
     per-jammer credit needs it."""
     solver = config.physics.eigensolver
-    if config.env.model == "reference":  # its observations never use the graph (validated)
+    if model_rules(config.env).baseline_is_reset:  # its observations never use the graph (validated)
         return lambda2_reset, None
-    if config.env.obs in ("local_graph", "entity") or config.env.credit_weight > 0:
+    if OBSERVATIONS[config.env.obs].needs_graph or config.env.credit_weight > 0:
         return lambda2_and_fiedler(adjacency, solver=solver)
     return lambda2(adjacency, solver=solver), None
 
@@ -72,8 +72,7 @@ def reset(key, config: Config):
     enemy_band = jax.random.randint(k_band, (), 0, nb)
     adj_all = jax.vmap(link_adjacency, (0, None, None))(pos, enemy_band, config.physics)
     l2_all = lambda2(adj_all, solver=config.physics.eigensolver)
-    accept = REFERENCE_ACCEPT_LAMBDA2 if e.model == "reference" else LAMBDA2_EPS
-    ok = l2_all >= accept
+    ok = l2_all >= model_rules(e).accept_lambda2
     pick = jnp.where(jnp.any(ok), jnp.argmax(ok), e.reset_attempts - 1)
     pos, vel, turn = pos[pick], vel[pick], turn[pick]
 
@@ -82,7 +81,7 @@ def reset(key, config: Config):
     m, a = e.num_jammers, e.arena_m
     if e.random_jammer_start:
         jpos = jax.random.uniform(k_jpos, (m, 2), minval=0.1 * a, maxval=0.9 * a)
-        if e.model == "reference":
+        if model_rules(e).empty_start_map:
             assignment = jnp.full((m,), -1, jnp.int32)  # spec §5: the map starts empty
     else:
         home = target_centroids(jnp.zeros((m, 2)), assignment, cent, valid)
@@ -97,13 +96,24 @@ def reset(key, config: Config):
         assignment=assignment.astype(jnp.int32), lambda2_reset=l2_all[pick],
         step=jnp.int32(0),
     )
-    return _observe_fresh(state, config), state
+    obs = _observe_fresh(state, config)
+    _check_shapes(config, obs, state)
+    return obs, state
+
+
+def _check_shapes(config: Config, obs, state: EnvState, reward=None, done=None):
+    """Trace-time shape checks (chex, no runtime cost) of what reset and step hand out."""
+    m, n = config.env.num_jammers, config.env.num_enemies
+    chex.assert_shape([obs, state.jammer_pos, state.enemy_pos, state.jammer_band, state.step],
+                      [(m, obs_dim(config)), (m, 2), (n, 2), (m,), ()])
+    if reward is not None:
+        chex.assert_shape([reward, done], ())
 
 
 def _observe_fresh(state: EnvState, config: Config):
     """Observation of a state, computing the graph only if the observation needs it."""
     jam_r = _jam_range(config, state.enemy_band)
-    if config.env.obs not in ("local_graph", "entity"):
+    if not OBSERVATIONS[config.env.obs].needs_graph:
         return observe(state, config, jam_r)
     adj, adj_j = comm_graph(state.enemy_pos, state.jammer_pos, state.jammer_band,
                             state.enemy_band, config.physics)
@@ -120,6 +130,7 @@ def step_no_reset(key, state: EnvState, action: Action, config: Config):
     (reassigning on drift), graphs and λ₂, reward, time limit, observation.
     """
     e = config.env
+    chex.assert_shape([action.velocity, action.band], [(e.num_jammers, 2), (e.num_jammers,)])
     vel = jnp.clip(action.velocity, -e.v_max_m_s, e.v_max_m_s)
     jpos = jnp.clip(state.jammer_pos + vel * e.dt_s, 0.0, e.arena_m)
     jband = action.band.astype(jnp.int32)
@@ -133,7 +144,7 @@ def step_no_reset(key, state: EnvState, action: Action, config: Config):
         return labels, cent, valid, sizes, assignment.astype(jnp.int32)
 
     def keep(_):
-        if e.model == "reference":  # stale centroids between fits (spec §6)
+        if model_rules(e).stale_centroids:  # stale centroids between fits (spec §6)
             return (state.labels, state.centroids, state.centroid_valid, state.cluster_sizes,
                     state.assignment)
         cent, valid, sizes = centroid_slots(epos, state.labels, e)  # same members, current positions
@@ -168,10 +179,11 @@ def step_no_reset(key, state: EnvState, action: Action, config: Config):
         lambda2=l2, lambda2_unjammed=base, lambda2_reduction=reduction,
         jammed_links=(jnp.sum(jam_mask) // 2).astype(jnp.int32),
         links=(jnp.sum(adj) // 2).astype(jnp.int32),
-        num_components=num_components(adj_j), band_match=terms[1], reward_terms=terms,
+        num_components=num_components(adj_j), band_match=terms.band_match, reward_terms=terms.vector(),
         terminated=jnp.bool_(False), truncated=truncated, final_obs=obs, credit=credit,
         agent_reward=agent_rewards(reward, terms, credit, own_overlap, e),
     )
+    _check_shapes(config, obs, state, reward, truncated)
     return obs, state, reward, truncated, info
 
 

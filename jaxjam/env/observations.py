@@ -20,6 +20,8 @@
 
 from __future__ import annotations
 
+from typing import Callable, NamedTuple
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -29,25 +31,10 @@ from jaxjam.env.entity_obs import entity_layout, entity_obs
 from jaxjam.env.reward import overlap_fraction
 from jaxjam.env.state import EnvState
 from jaxjam.env.targets import nearest_slot, target_centroids
-from jaxjam.physics import crosses_fiedler_cut
+from jaxjam.physics import crosses_fiedler_cut, link_midpoints, offsets, pairwise_dist, sq_norm
 
 LINK_FEATURES = 5  # dx, dy, valid, jammed, crosses Fiedler cut
 NEIGHBOUR_FEATURES = 2  # dx, dy to the nearest other jammer
-
-
-def obs_dim(config: Config) -> int:
-    """Observation width D for the configured variant."""
-    e, nb = config.env, config.physics.num_bands
-    if e.obs == "reference":
-        return 5
-    if e.obs == "reference_band":
-        return 5 + nb
-    if e.obs == "entity":
-        return entity_layout(config).dim
-    base = 4 + nb
-    if e.obs == "local_graph":
-        return base + NEIGHBOUR_FEATURES + LINK_FEATURES * e.local_graph_k
-    return base
 
 
 def seed_obs(state: EnvState, config: Config):
@@ -67,8 +54,8 @@ def neighbour_obs(state: EnvState, config: Config):
     pos, m = state.jammer_pos, config.env.num_jammers
     if m == 1:
         return jnp.zeros((1, NEIGHBOUR_FEATURES), jnp.float32)
-    rel = pos[None, :, :] - pos[:, None, :]  # [M, M, 2]: other − self
-    d2 = jnp.where(jnp.eye(m, dtype=bool), jnp.inf, jnp.sum(rel * rel, axis=-1))
+    rel = offsets(pos, pos)  # [M, M, 2]: other − self
+    d2 = jnp.where(jnp.eye(m, dtype=bool), jnp.inf, sq_norm(rel))
     nearest = jnp.argmin(d2, axis=1)
     return (rel[jnp.arange(m), nearest] / config.env.arena_m).astype(jnp.float32)
 
@@ -80,11 +67,11 @@ def link_obs(state: EnvState, config: Config, adjacency, jammed, fiedler):
     n, k, k_cut = e.num_enemies, e.local_graph_k, e.local_graph_cut_k
     iu, ju = np.triu_indices(n, 1)
     pos = state.enemy_pos
-    mid = 0.5 * (pos[iu] + pos[ju])  # [L, 2]
+    mid = link_midpoints(pos, iu, ju)  # [L, 2]
     live = adjacency[iu, ju]  # [L]
     cut = crosses_fiedler_cut(fiedler, iu, ju)
-    rel = mid[None, :, :] - state.jammer_pos[:, None, :]  # [M, L, 2]
-    dist2 = jnp.sum(rel * rel, axis=-1)
+    rel = offsets(state.jammer_pos, mid)  # [M, L, 2]
+    dist2 = sq_norm(rel)
     nearest = [(live, k - k_cut), (live & cut, k_cut)]
     picks = [jax.lax.top_k(-jnp.where(mask[None, :], dist2, jnp.inf), kk) for mask, kk in nearest if kk]
     neg = jnp.concatenate([p[0] for p in picks], axis=1)  # [M, K]
@@ -109,7 +96,7 @@ def reference_obs(state: EnvState, config: Config, jam_range_m):
     f0 = jnp.clip(dist / a, 0.0, 1.0)
     f1 = state.cluster_sizes[slot] / e.num_enemies
     if m > 1:
-        d = jnp.linalg.norm(state.jammer_pos[:, None] - state.jammer_pos[None], axis=-1)
+        d = pairwise_dist(state.jammer_pos, state.jammer_pos)
         f2 = jnp.clip(jnp.sum(d, axis=1) / (m - 1) / a, 0.0, 1.0)
     else:
         f2 = jnp.full((1,), 0.5)
@@ -123,20 +110,54 @@ def own_band_obs(state: EnvState, config: Config):
     return jax.nn.one_hot(state.jammer_band, config.physics.num_bands, dtype=jnp.float32)
 
 
+class Observation(NamedTuple):
+    """One observation variant: its width D and its function (jammer-centred, `[M, D]`).
+
+    `fn(state, config, jam_range_m, adjacency, jammed, fiedler)`; `needs_graph`: the graph
+    arguments (unjammed adjacency `[N, N]`, jammed links `[N, N]`, Fiedler vector `[N]`) are
+    computed and passed only when it is set (they are None otherwise)."""
+
+    width: Callable[[Config], int]
+    fn: Callable[..., jax.Array]
+    needs_graph: bool = False
+
+
+def _seed_width(config: Config) -> int:
+    return 4 + config.physics.num_bands
+
+
+def _local_graph(state, config, jam_range_m, adjacency, jammed, fiedler):
+    return jnp.concatenate([seed_obs(state, config), neighbour_obs(state, config),
+                            link_obs(state, config, adjacency, jammed, fiedler)], axis=-1)
+
+
+def _reference_band(state, config, jam_range_m, *graph):
+    return jnp.concatenate([reference_obs(state, config, jam_range_m),
+                            own_band_obs(state, config)], axis=-1)
+
+
+# Adding an observation: its function and one line here (and its name in the config schema).
+OBSERVATIONS: dict[str, Observation] = {
+    "seed": Observation(_seed_width, lambda state, config, *rest: seed_obs(state, config)),
+    "local_graph": Observation(
+        lambda c: _seed_width(c) + NEIGHBOUR_FEATURES + LINK_FEATURES * c.env.local_graph_k,
+        _local_graph, needs_graph=True),
+    "entity": Observation(lambda c: entity_layout(c).dim,
+                          lambda state, config, jam_r, adj, jammed, fied:
+                          entity_obs(state, config, adj, jammed, fied), needs_graph=True),
+    "reference": Observation(lambda c: 5, lambda state, config, jam_r, *graph:
+                             reference_obs(state, config, jam_r)),
+    "reference_band": Observation(lambda c: 5 + c.physics.num_bands, _reference_band),
+}
+
+
+def obs_dim(config: Config) -> int:
+    """Observation width D for the configured variant."""
+    return OBSERVATIONS[config.env.obs].width(config)
+
+
 def observe(state: EnvState, config: Config, jam_range_m, adjacency=None, jammed=None,
             fiedler=None):
-    """Observation `[M, D]` for `config.env.obs`; the graph arguments are used by `local_graph`
-    and `entity`."""
-    kind = config.env.obs
-    if kind == "entity":
-        return entity_obs(state, config, adjacency, jammed, fiedler)
-    if kind == "reference":
-        return reference_obs(state, config, jam_range_m)
-    if kind == "reference_band":
-        return jnp.concatenate([reference_obs(state, config, jam_range_m),
-                                own_band_obs(state, config)], axis=-1)
-    obs = seed_obs(state, config)
-    if kind == "local_graph":
-        obs = jnp.concatenate([obs, neighbour_obs(state, config),
-                               link_obs(state, config, adjacency, jammed, fiedler)], axis=-1)
-    return obs
+    """Observation `[M, D]` for `config.env.obs`; the graph arguments are used by the variants
+    with `needs_graph` (`local_graph`, `entity`)."""
+    return OBSERVATIONS[config.env.obs].fn(state, config, jam_range_m, adjacency, jammed, fiedler)

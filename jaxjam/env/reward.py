@@ -4,9 +4,32 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from jaxjam.config import EnvConfig
+from typing import NamedTuple
 
-LAMBDA2_EPS = 1e-3  # a baseline λ₂ at or below this is "already disconnected": no credit
+import jax
+
+from jaxjam.config import EnvConfig
+from jaxjam.env.rules import LAMBDA2_EPS, model_rules
+from jaxjam.physics import distance, pairwise_dist
+
+
+class RewardTerms(NamedTuple):
+    """The five terms of one step's reward (float32 scalars), in the order of
+    `env.reward_weights` (w1..w5) and of `StepInfo.reward_terms`."""
+
+    reduction: jax.Array  # r1: λ₂ reduction in [0, 1]
+    band_match: jax.Array  # r2: fraction of jammers on the enemy band
+    proximity: jax.Array  # r3: mean exp(−κ · distance to the jammer's target centroid)
+    energy: jax.Array  # r4: mean |v|² / v_max² × the model's energy scale
+    overlap: jax.Array  # r5: fraction of close jammer pairs (< 2 R_jam)
+
+    def vector(self) -> jax.Array:
+        """`[5]` float32, r1..r5."""
+        return jnp.stack(list(self)).astype(jnp.float32)
+
+
+SIGNS = RewardTerms(1.0, 1.0, 1.0, -1.0, -1.0)  # r4 and r5 are penalties
+
 
 
 def lambda2_reduction(lambda2_jammed, lambda2_baseline):
@@ -40,7 +63,7 @@ def own_overlap_fraction(jammer_pos, jam_range_m):
     m = jammer_pos.shape[0]
     if m < 2:
         return jnp.zeros((m,), jnp.float32)
-    d = jnp.linalg.norm(jammer_pos[:, None, :] - jammer_pos[None, :, :], axis=-1)
+    d = pairwise_dist(jammer_pos, jammer_pos)
     close = (d < 2.0 * jam_range_m) & ~jnp.eye(m, dtype=bool)
     return (jnp.sum(close, axis=1) / (m - 1)).astype(jnp.float32)
 
@@ -58,13 +81,13 @@ def agent_rewards(reward, terms, credit, own_overlap, cfg: EnvConfig):
     """
     out = reward + cfg.credit_weight * credit
     if cfg.own_overlap:
-        out = out + cfg.reward_weights[4] * (terms[4] - own_overlap)
+        out = out + cfg.reward_weights[4] * (terms.overlap - own_overlap)
     return out.astype(jnp.float32)
 
 
 def reward_terms(reduction, jammer_band, enemy_band, jammer_pos, targets, velocity, own_overlap,
                  cfg: EnvConfig):
-    """`[5]` terms: r1 λ₂ reduction, r2 band match, r3 proximity, r4 energy, r5 overlap.
+    """The `RewardTerms`: r1 λ₂ reduction, r2 band match, r3 proximity, r4 energy, r5 overlap.
 
     velocity `[M, 2]` m/s is the applied (clipped) velocity. r4 is the mean of
     |v|²/v_max² (in [0, 2]) for `reference`, and half of that (in [0, 1]) for `jaxjam`.
@@ -72,15 +95,15 @@ def reward_terms(reduction, jammer_band, enemy_band, jammer_pos, targets, veloci
     step computes it once for r5 and for the per-jammer shares of `agent_rewards`.
     """
     r2 = jnp.mean(jammer_band == enemy_band)
-    dist = jnp.linalg.norm(jammer_pos - targets, axis=-1)
+    dist = distance(jammer_pos, targets)
     r3 = jnp.mean(jnp.exp(-cfg.proximity_kappa_per_m * dist))
     energy = jnp.sum(velocity * velocity, axis=-1) / cfg.v_max_m_s ** 2
-    r4 = jnp.mean(energy) * (1.0 if cfg.model == "reference" else 0.5)
+    r4 = jnp.mean(energy) * model_rules(cfg).energy_scale
     r5 = jnp.mean(own_overlap)
-    return jnp.stack([reduction, r2, r3, r4, r5]).astype(jnp.float32)
+    return RewardTerms(*(jnp.asarray(x, jnp.float32) for x in (reduction, r2, r3, r4, r5)))
 
 
 def total_reward(terms, cfg: EnvConfig):
     """clip(w1 r1 + w2 r2 + w3 r3 − w4 r4 − w5 r5, ±reward_clip)."""
-    w = jnp.asarray(cfg.reward_weights, jnp.float32) * jnp.array([1, 1, 1, -1, -1], jnp.float32)
-    return jnp.clip(jnp.dot(w, terms), -cfg.reward_clip, cfg.reward_clip)
+    w = jnp.asarray(cfg.reward_weights, jnp.float32) * jnp.array(SIGNS, jnp.float32)
+    return jnp.clip(jnp.dot(w, terms.vector()), -cfg.reward_clip, cfg.reward_clip)

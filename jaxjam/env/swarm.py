@@ -61,9 +61,16 @@ def coordinated_turn(key, pos, vel, turn_rate, cfg: EnvConfig):
     return jnp.mod(pos, cfg.arena_m), vel, w
 
 
+def _random_walk_step(key, pos, vel, turn_rate, cfg: EnvConfig):
+    pos, vel = random_walk(key, pos, vel, cfg)
+    return pos, vel, turn_rate  # the turn rate is unused by this model
+
+
+# Adding a motion model: its step `(key, pos, vel, turn_rate, cfg) -> (pos, vel, turn_rate)`
+# and one line here (and its name in the config schema's `env.motion` choices).
+MOTIONS = {"random_walk": _random_walk_step, "coordinated_turn": coordinated_turn}
+
+
 def move_swarm(key, pos, vel, turn_rate, cfg: EnvConfig):
-    """One enemy step with the configured motion model: `(pos, vel, turn_rate)`."""
-    if cfg.motion == "random_walk":
-        pos, vel = random_walk(key, pos, vel, cfg)
-        return pos, vel, turn_rate
-    return coordinated_turn(key, pos, vel, turn_rate, cfg)
+    """One enemy step with the configured motion model (`MOTIONS`): `(pos, vel, turn_rate)`."""
+    return MOTIONS[cfg.motion](key, pos, vel, turn_rate, cfg)

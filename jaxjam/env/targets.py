@@ -15,6 +15,8 @@ import jax.numpy as jnp
 
 from jaxjam.config import EnvConfig
 from jaxjam.env.cluster import cluster_centroids, dbscan, drift_exceeded, proportional_assignment
+from jaxjam.env.rules import model_rules
+from jaxjam.physics import pairwise_dist
 
 
 def centroid_slots(pos, labels, cfg: EnvConfig):
@@ -24,7 +26,7 @@ def centroid_slots(pos, labels, cfg: EnvConfig):
     any_cluster = jnp.any(valid)
     noise = labels < 0
     n_noise = jnp.sum(noise)
-    if cfg.model == "reference":
+    if model_rules(cfg).noise_slot:
         noise_mean = jnp.sum(jnp.where(noise[:, None], pos, 0.0), axis=0) / jnp.maximum(n_noise, 1)
         extra = jnp.where(any_cluster, noise_mean, jnp.full((2,), 0.5 * cfg.arena_m))
         extra_valid = jnp.where(any_cluster, n_noise > 0, True)
@@ -58,7 +60,7 @@ def needs_reassignment(old_centroids, old_valid, new_centroids, new_valid, cfg: 
 
 def nearest_slot(jammer_pos, centroids, valid):
     """Index `[M]` of the nearest valid centroid slot for each jammer, and its distance `[M]` m."""
-    d = jnp.linalg.norm(jammer_pos[:, None, :] - centroids[None, :, :], axis=-1)
+    d = pairwise_dist(jammer_pos, centroids)
     d = jnp.where(valid[None, :], d, jnp.inf)
     idx = jnp.argmin(d, axis=1)
     return idx, jnp.take_along_axis(d, idx[:, None], axis=1)[:, 0]

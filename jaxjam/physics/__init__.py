@@ -1,5 +1,14 @@
 """Pure radio and graph physics: no state, no RNG."""
 
+from jaxjam.physics.geometry import (
+    distance,
+    link_midpoints,
+    midpoints,
+    offsets,
+    pairwise_dist,
+    pairwise_sq_dist,
+    sq_norm,
+)
 from jaxjam.physics.graph import (
     band_ranges_m,
     comm_graph,
@@ -20,4 +29,7 @@ __all__ = [
     "band_ranges_m", "comm_graph", "connected_components", "crosses_fiedler_cut", "dbm_to_w", "fiedler_sides", "fspl_db", "jammed_links",
     "jamming_masks", "lambda2", "lambda2_and_fiedler", "laplacian", "link_adjacency",
     "num_components", "range_m", "received_power_w", "w_to_dbm",
+    # geometry
+    "distance", "link_midpoints", "midpoints", "offsets", "pairwise_dist", "pairwise_sq_dist",
+    "sq_norm",
 ]

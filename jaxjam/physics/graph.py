@@ -8,6 +8,9 @@ Thresholds are compared in squared-distance form: received power ≥ threshold
 
 from __future__ import annotations
 
+import math
+
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -15,6 +18,7 @@ from jax.scipy.linalg import eigh_tridiagonal
 
 from jaxjam.config import PhysicsConfig
 from jaxjam.physics import fiedler_kernel
+from jaxjam.physics.geometry import midpoints, pairwise_sq_dist
 from jaxjam.physics.rf import dbm_to_w, range_m
 
 
@@ -28,12 +32,6 @@ def band_ranges_m(physics: PhysicsConfig) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(comm), np.asarray(jam)
 
 
-def pairwise_sq_dist(a, b):
-    """Squared Euclidean distances `[..., P, Q]` (m²) between `a [..., P, 2]` and `b [..., Q, 2]`."""
-    diff = a[..., :, None, :] - b[..., None, :, :]
-    return jnp.sum(diff * diff, axis=-1)
-
-
 def link_adjacency(enemy_pos, enemy_band, physics: PhysicsConfig):
     """Unjammed links `[N, N]` bool: received power ≥ sensitivity on the enemy band; no self loops."""
     comm_m, _ = band_ranges_m(physics)
@@ -43,22 +41,17 @@ def link_adjacency(enemy_pos, enemy_band, physics: PhysicsConfig):
     return (d2 <= r * r) & ~jnp.eye(n, dtype=bool)
 
 
-def midpoints(enemy_pos):
-    """Link midpoints `[N, N, 2]` (m)."""
-    return 0.5 * (enemy_pos[:, None, :] + enemy_pos[None, :, :])
-
-
 def jamming_masks(enemy_pos, jammer_pos, jammer_band, enemy_band, physics: PhysicsConfig):
     """Per-jammer jammed masks `[M, N, N]` bool: jammer m, on the enemy band, delivers ≥ the
     threshold at the link's midpoint. Symmetric, false diagonal; an off-band jammer jams nothing.
     """
     _, jam_m = band_ranges_m(physics)
     r = jnp.asarray(jam_m, jnp.float32)[enemy_band]
-    mid = midpoints(enemy_pos)  # [N, N, 2]
-    diff = mid[None, :, :, :] - jammer_pos[:, None, None, :]  # [M, N, N, 2]
-    d2 = jnp.maximum(jnp.sum(diff * diff, axis=-1), physics.min_distance_m ** 2)
-    on_band = (jammer_band == enemy_band)[:, None, None]
     n = enemy_pos.shape[0]
+    mid = midpoints(enemy_pos).reshape(n * n, 2)  # link midpoints
+    d2 = pairwise_sq_dist(jammer_pos, mid).reshape(-1, n, n)  # [M, N, N] m²
+    d2 = jnp.maximum(d2, physics.min_distance_m ** 2)
+    on_band = (jammer_band == enemy_band)[:, None, None]
     return on_band & (d2 <= r * r) & ~jnp.eye(n, dtype=bool)
 
 
@@ -116,6 +109,7 @@ def _flat_laplacians(adjacency, dtype, solver: str):
     if solver not in (*_SOLVERS, "auto"):
         raise ValueError(f"solver must be one of auto, {', '.join(_SOLVERS)}; got {solver!r}")
     n = adjacency.shape[-1]
+    chex.assert_shape(adjacency, (..., n, n))  # [..., N, N]; trace time only
     return laplacian(adjacency, dtype).reshape((-1, n, n))
 
 
@@ -192,26 +186,48 @@ def crosses_fiedler_cut(fiedler, i, j):
     return sides[..., i] * sides[..., j] < 0
 
 
-def connected_components(adjacency):
+def _components_one(adjacency, member):
+    """`(labels [N] int32, rounds int32)` of one graph; see `connected_components`."""
+    n = adjacency.shape[-1]
+    sentinel = jnp.int32(n)
+    adjacency = adjacency & member[:, None] & member[None, :]
+    idx = jnp.arange(n, dtype=jnp.int32)
+    # label array of length N + 1; slot N is a fixed sentinel (the label of non-members)
+    lab0 = jnp.concatenate([jnp.where(member, idx, sentinel), sentinel[None]])
+    n_jumps = max(1, math.ceil(math.log2(max(n, 2)))) + 1
+
+    def body(state):
+        lab, _, rounds = state
+        cur = lab[:n]
+        nb = jnp.min(jnp.where(adjacency, cur[None, :], sentinel), axis=1)  # smallest neighbour label
+        new = lab.at[cur].min(nb)  # hook the current root of i onto nb (same component)
+        new = new.at[:n].min(nb)
+        new = jax.lax.fori_loop(0, n_jumps, lambda _, l: l[l], new)  # full pointer jumping
+        return new, jnp.any(new != lab), rounds + 1
+
+    lab, _, rounds = jax.lax.while_loop(lambda s: s[1] & (s[2] <= n), body,
+                                        (lab0, jnp.bool_(True), jnp.int32(0)))
+    return lab[:n], rounds
+
+
+def connected_components(adjacency, mask=None, with_rounds: bool = False):
     """Component labels `[..., N]` int32: the smallest node index in each node's component.
 
-    Min-label propagation with pointer jumping; exact, O(log N) rounds typically.
+    adjacency `[..., N, N]` bool (symmetric; the diagonal is ignored). mask `[..., N]` bool
+    (optional): only these nodes and the links between them take part; the others get label
+    N. Min-label propagation with parent hooking and full pointer jumping in a
+    `lax.while_loop` until a fixed point, exact for any graph (every component ends on its
+    smallest index); a path of N nodes takes O(log N) rounds. `with_rounds`: also return the
+    rounds `[...]` int32 the loop took.
     """
     n = adjacency.shape[-1]
-    idx = jnp.broadcast_to(jnp.arange(n, dtype=jnp.int32), adjacency.shape[:-1])
-    big = jnp.int32(n)
-
-    def body(carry):
-        labels, _, it = carry
-        neigh = jnp.min(jnp.where(adjacency, labels[..., None, :], big), axis=-1)
-        new = jnp.minimum(labels, neigh)
-        new = jnp.take_along_axis(new, new, axis=-1)  # pointer jumping
-        return new, jnp.any(new != labels), it + 1
-
-    # labels only decrease, so it stops; the N-round bound (diameter < N) is a safety net
-    labels, _, _ = jax.lax.while_loop(lambda c: c[1] & (c[2] < n), body,
-                                      (idx, jnp.array(True), jnp.int32(0)))
-    return labels
+    lead = adjacency.shape[:-2]
+    member = jnp.ones(lead + (n,), bool) if mask is None else jnp.broadcast_to(mask, lead + (n,))
+    fn = _components_one
+    for _ in lead:
+        fn = jax.vmap(fn)
+    labels, rounds = fn(adjacency, member)
+    return (labels, rounds) if with_rounds else labels
 
 
 def num_components(adjacency):

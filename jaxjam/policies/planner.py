@@ -17,7 +17,9 @@ import numpy as np
 
 from jaxjam.config import Config, PhysicsConfig
 from jaxjam.env import Action
-from jaxjam.physics import jammed_links, lambda2, lambda2_and_fiedler, link_adjacency
+from jaxjam.physics import (
+    jammed_links, lambda2, lambda2_and_fiedler, link_adjacency, link_midpoints, pairwise_sq_dist,
+)
 from jaxjam.policies.scripted import Policy, enemy_band, fly_to
 
 
@@ -30,7 +32,7 @@ def greedy_targets(enemy_pos, band, num_targets: int, physics: PhysicsConfig, sh
     """
     n = enemy_pos.shape[0]
     iu, ju = np.triu_indices(n, 1)
-    mids = 0.5 * (enemy_pos[iu] + enemy_pos[ju])  # [L, 2]
+    mids = link_midpoints(enemy_pos, iu, ju)  # [L, 2]
     width = iu.size if shortlist <= 0 else min(shortlist, iu.size)
     band_m = jnp.full((1,), band, jnp.int32)
     cover = jax.vmap(lambda c: jammed_links(enemy_pos, c[None], band_m, band, physics))
@@ -57,7 +59,7 @@ def greedy_targets(enemy_pos, band, num_targets: int, physics: PhysicsConfig, sh
 def match_targets(jammer_pos, targets):
     """Target of each jammer `[M, 2]`: repeatedly the closest free (jammer, target) pair."""
     m = jammer_pos.shape[0]
-    d2 = jnp.sum((jammer_pos[:, None] - targets[None]) ** 2, axis=-1)  # [M, T]
+    d2 = pairwise_sq_dist(jammer_pos, targets)  # [M, T]
 
     def pick(carry, _):
         d2, choice = carry

@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pytest
 
-from jaxjam.broadcast.baseline_numpy import as_array, solve_pareto_baseline
+from benchmarks.baseline_numpy import as_array, solve_pareto_baseline  # the benchmark's baseline port
 from jaxjam.broadcast.bounded import bounded_pareto
 from jaxjam.broadcast.model import actions, transition_matrix
 from jaxjam.broadcast.pareto import additive_epsilon, pareto_filter
