@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxjam.config import override, preset
-from jaxjam.curriculum import at_scale, parse_stages, train_stages
+from jaxjam.curriculum import parse_stages, scaled, train_stages
 from jaxjam.evaluate import ci95, compare_policies, compare_seeds
 from jaxjam.policies import baselines
 from jaxjam.run import best_scripted
@@ -35,6 +35,11 @@ SMOKE = dict(stages="2x6:64,3x8:64", seeds=2, episodes=2,
              base=["env.obs=entity", "ppo.hidden=8", "ppo.num_envs=4", "ppo.rollout_steps=8",
                    "env.max_steps=8", "run.updates_per_chunk=1", "env.entity_links=4",
                    "env.entity_top_links=2", "env.entity_enemies=3", "env.entity_jammers=2"])
+
+
+def pct(m: dict) -> list[float]:
+    """[mean, CI half-width] of a `compare_*` result's mean λ₂ reduction, in %."""
+    return [100 * m["mean_reduction"][0], 100 * m["mean_reduction"][1]]
 
 
 def main(argv=None) -> dict:
@@ -64,13 +69,12 @@ def main(argv=None) -> dict:
         print(f"stage {len(trained)}: M={e.num_jammers} N={e.num_enemies} arena={e.arena_m:.0f} m, "
               f"{cfg.ppo.total_steps:,} steps × {args.seeds} seeds trained "
               f"({time.perf_counter() - t0:.0f} s so far)", flush=True)
-    pct = lambda m: [100 * m["mean_reduction"][0], 100 * m["mean_reduction"][1]]
     fmt = lambda v: f"{v[0]:.1f} ± {v[1]:.1f}"
     rows, names = [], [f"after stage {i + 1}" for i in range(len(trained))]
     actor = trained[0][1].actor  # the same module at every stage (the width is scale-free)
     stacked = jax.tree.map(lambda *x: jnp.concatenate(x), *(ts.actor_params for _, ts in trained))
     for cfg, _ in trained:
-        scale = at_scale(base, cfg.env.num_jammers, cfg.env.num_enemies, cfg.env.arena_m)
+        scale = scaled(base, cfg.env.num_jammers, cfg.env.num_enemies, cfg.env.arena_m)
         key = jax.random.PRNGKey(10_000 + scale.run.seed)
         row = {"M": scale.env.num_jammers, "N": scale.env.num_enemies, "arena_m": scale.env.arena_m}
         _, per = compare_seeds(scale, actor, stacked, key, args.episodes)  # every stage, one program

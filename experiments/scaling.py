@@ -34,9 +34,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script
-from experiments.curriculum import SMOKE  # noqa: E402  (the same tiny configs as its smoke run)
+from experiments.curriculum import SMOKE, pct  # noqa: E402  (the same tiny configs as its smoke run)
 from jaxjam.config import override, preset  # noqa: E402
-from jaxjam.curriculum import at_scale  # noqa: E402
+from jaxjam.curriculum import scaled  # noqa: E402
 from jaxjam.evaluate import compare_policies, compare_seeds  # noqa: E402
 from jaxjam.policies import baselines  # noqa: E402
 from jaxjam.run import best_scripted  # noqa: E402
@@ -48,11 +48,6 @@ SETTINGS = {1: [(4, 10), (4, 25), (4, 50), (4, 100)],
             3: [(40, 100)]}
 BUDGETS = (200_000, 500_000, 1_000_000, 2_000_000)
 PREDICTED = {(4, 10): (35, 40), (10, 25): (30, 35), (20, 50): (25, 30), (40, 100): (20, 25)}
-
-
-def pct(m: dict) -> list[float]:
-    """[mean, CI half-width] of a `compare_*` result's mean λ₂ reduction, in %."""
-    return [100 * m["mean_reduction"][0], 100 * m["mean_reduction"][1]]
 
 
 def train_and_score(cfg, seeds: int, episodes: int, milestones, with_planner: bool,
@@ -144,7 +139,7 @@ def main(argv=None) -> dict:
         rows = []
         for m, n in settings[exp]:
             milestones = budgets if exp == 3 else (args.steps,)
-            cfg = at_scale(base, m, n, **{"ppo.total_steps": max(milestones)})
+            cfg = scaled(base, m, n, **{"ppo.total_steps": max(milestones)})
             rows += train_and_score(cfg, args.seeds, args.episodes, milestones, not args.no_planner)[0]
         out[f"exp{exp}"] = rows
         stem = os.path.join(args.out, f"exp{exp}")

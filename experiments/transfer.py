@@ -33,10 +33,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script
-from experiments.curriculum import SMOKE  # noqa: E402  (the same tiny configs as its smoke run)
-from experiments.scaling import SETTINGS, pct, train_and_score  # noqa: E402
+from experiments.curriculum import SMOKE, pct  # noqa: E402  (the same tiny configs as its smoke run)
+from experiments.scaling import SETTINGS, train_and_score  # noqa: E402
 from jaxjam.config import override, preset  # noqa: E402
-from jaxjam.curriculum import at_scale  # noqa: E402
+from jaxjam.curriculum import scaled  # noqa: E402
 from jaxjam.evaluate import compare_policies, compare_seeds  # noqa: E402
 from jaxjam.policies import baselines  # noqa: E402
 from jaxjam.run import best_scripted  # noqa: E402
@@ -47,7 +47,7 @@ def zero_shot(source_cfg, actor, params, scales, episodes: int, with_planner: bo
     """The source policy and the baselines at each (M, N) of `scales`, same episodes per scale."""
     rows = []
     for m, n in scales:
-        cfg = at_scale(source_cfg, m, n)
+        cfg = scaled(source_cfg, m, n)
         key = jax.random.PRNGKey(10_000 + cfg.run.seed)
         agg, _ = compare_seeds(cfg, actor, params, key, episodes)
         base = compare_policies(cfg, baselines(cfg, planner=with_planner), key, episodes)
@@ -116,13 +116,13 @@ def main(argv=None) -> dict:
         args.base = SMOKE["base"] + args.base
     pairs = lambda items: dict(item.split("=", 1) for item in items)
     base = override(preset("default"), pairs(args.base))
-    src_cfg = at_scale(base, *scales[0], **{"ppo.total_steps": args.source_steps})
+    src_cfg = scaled(base, *scales[0], **{"ppo.total_steps": args.source_steps})
     print(f"source: M={scales[0][0]} N={scales[0][1]}, {args.source_steps:,} steps × {args.seeds} seeds",
           flush=True)
     _, src = train_and_score(src_cfg, args.seeds, args.episodes, (args.source_steps,), not args.no_planner)
     params = jax.tree.map(jnp.copy, (src.actor_params, src.critic_params))
     zs = zero_shot(src_cfg, src.actor, params[0], scales, args.episodes, not args.no_planner)
-    tgt_cfg = override(at_scale(base, *scales[-1], **{"ppo.total_steps": args.target_steps}),
+    tgt_cfg = override(scaled(base, *scales[-1], **{"ppo.total_steps": args.target_steps}),
                        pairs(args.target_set))
     marks = sorted({max(1, args.target_steps * (i + 1) // args.milestones) for i in range(args.milestones)})
     print(f"target: M={scales[-1][0]} N={scales[-1][1]}, {args.target_steps:,} steps × {args.seeds} "

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 from jaxjam.agents.mappo import TrainState
 from jaxjam.config import Config, override
 from jaxjam.train import compile_programs, make_train
+from jaxjam.transfer import at_scale, scale_updates
 
 _ARENA_EXPONENT = math.log(500.0 / 200.0) / math.log(100 / 10)  # 0.398: default → large
 
@@ -43,12 +44,14 @@ def arena_for(num_enemies: int) -> float:
     return 200.0 * (num_enemies / 10.0) ** _ARENA_EXPONENT
 
 
-def at_scale(config: Config, num_jammers: int, num_enemies: int, arena_m: float | None = None,
-             **updates) -> Config:
-    """`config` with M, N and the arena (default `arena_for(N)`) replaced; validated."""
-    return override(config, {"env.num_jammers": num_jammers, "env.num_enemies": num_enemies,
-                             "env.arena_m": arena_for(num_enemies) if arena_m is None else arena_m,
-                             **updates})
+def scaled(config: Config, num_jammers: int, num_enemies: int, arena_m: float | None = None,
+           **updates) -> Config:
+    """`config` at M, N and the arena (default `arena_for(N)`) through `transfer.at_scale`
+    (which says why a policy cannot run there), then the other dotted `updates` (e.g.
+    `ppo.total_steps`); validated."""
+    cfg = at_scale(config, scale_updates(num_jammers=num_jammers, num_enemies=num_enemies,
+                                         arena_m=arena_for(num_enemies) if arena_m is None else arena_m))
+    return override(cfg, updates) if updates else cfg
 
 
 def parse_stages(text: str) -> list[Stage]:
@@ -75,7 +78,7 @@ def parse_stages(text: str) -> list[Stage]:
 
 def stage_configs(config: Config, stages: list[Stage]) -> list[Config]:
     """Validated config of every stage (each observation's width is independent of M and N)."""
-    return [at_scale(config, s.num_jammers, s.num_enemies, s.arena_m, **{"ppo.total_steps": s.total_steps})
+    return [scaled(config, s.num_jammers, s.num_enemies, s.arena_m, **{"ppo.total_steps": s.total_steps})
             for s in stages]
 
 
