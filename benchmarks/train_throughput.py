@@ -45,6 +45,12 @@ def timed_run(cfg, seeds: int = 1):
     return t1 - t0, t2 - t1, t2 - t0, steps, red
 
 
+def peak_mb() -> str:
+    """Peak device memory of this process so far (MB), '-' where the backend does not report it."""
+    peak = (jax.devices()[0].memory_stats() or {}).get("peak_bytes_in_use")
+    return "-" if peak is None else f"{peak / 2**20:,.0f}"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="CPU-sized budgets")
@@ -74,8 +80,8 @@ def main():
     print(f"XLA_FLAGS: {flags}")
     cache = f"persistent cache {args.cache_dir}" if args.cache_dir else "no persistent cache"
     print(header(f"Training wall time (compilation included, one compiled program; {cache})"))
-    print("| case | M | N | env steps | compile s | run s | total wall s | env steps/s (run) | final episode λ₂ red. % |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| case | M | N | env steps | compile s | run s | total wall s | env steps/s (run) | final episode λ₂ red. % | peak GPU MB (so far) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     rows = []
     for case in args.cases.split(","):
         cfg, s = {"default": (d, 1), "seeds": (d, seeds), "large": (lg, 1)}[case]
@@ -83,7 +89,7 @@ def main():
         rows.append((case, w))
         label = f"{case} ({s} seeds, vmap)" if s > 1 else case
         print(f"| {label} | {cfg.env.num_jammers} | {cfg.env.num_enemies} | {steps:,} | {c:.1f} | "
-              f"{r:.1f} | {w:.1f} | {steps / r:,.0f} | {100 * red:.1f} |", flush=True)
+              f"{r:.1f} | {w:.1f} | {steps / r:,.0f} | {100 * red:.1f} | {peak_mb()} |", flush=True)
     walls = dict(rows)
     if "default" in walls and "seeds" in walls:
         print(f"\n{seeds} seeds / 1 seed wall-time ratio: {walls['seeds'] / walls['default']:.2f}")

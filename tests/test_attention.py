@@ -16,6 +16,8 @@ from jaxjam.physics import lambda2_and_fiedler, link_adjacency
 ENT = override(preset("default"), {"env.obs": "entity", "ppo.network": "attention",
                                    "ppo.hidden": 16, "ppo.attention_heads": 2})
 BIG = override(ENT, {"env.num_jammers": 10, "env.num_enemies": 25, "env.arena_m": 320.0})
+QUERY = {"ppo.attention_mode": "query"}  # only the jammer's own token attends (cost ∝ tokens)
+MODES = pytest.mark.parametrize("mode", [{}, QUERY], ids=["self", "query"])
 
 
 def _state(cfg, seed=3):
@@ -74,10 +76,11 @@ def test_entity_obs_against_float64_numpy():
     assert np.all(links[:, :, 5] <= 1.0 + 1e-6) and np.all(links[:, :, 6] <= 1.0 + 1e-6)
 
 
-def test_actor_ignores_token_order_and_padding():
+@MODES
+def test_actor_ignores_token_order_and_padding(mode):
     obs, _ = _state(ENT)
     lay = entity_layout(ENT)
-    ts = _nets(ENT)
+    ts = _nets(override(ENT, mode))
     act = lambda o: ts.actor.apply(ts.actor_params, o)
     base = act(jnp.asarray(obs))
     own, links, enemies, jammers = lay.split(jnp.asarray(obs))
@@ -94,9 +97,10 @@ def test_actor_ignores_token_order_and_padding():
     assert not np.allclose(changed.distributions.band.logits, base.distributions.band.logits)
 
 
-def test_critic_is_invariant_to_jammer_order_and_actor_equivariant():
+@MODES
+def test_critic_is_invariant_to_jammer_order_and_actor_equivariant(mode):
     obs, _ = _state(ENT)
-    ts = _nets(ENT)
+    ts = _nets(override(ENT, mode))
     perm = np.array([2, 0, 3, 1])
     v = ts.critic.apply(ts.critic_params, jnp.asarray(obs))
     v_perm = ts.critic.apply(ts.critic_params, jnp.asarray(obs[perm]))
@@ -106,9 +110,10 @@ def test_critic_is_invariant_to_jammer_order_and_actor_equivariant():
     np.testing.assert_allclose(loc_perm, loc[perm], atol=1e-5)
 
 
-def test_one_set_of_parameters_runs_at_two_scales():
+@MODES
+def test_one_set_of_parameters_runs_at_two_scales(mode):
     assert entity_layout(ENT) == entity_layout(BIG) and obs_dim(ENT) == obs_dim(BIG)
-    ts = _nets(ENT)
+    ts = _nets(override(ENT, mode))
     small, _ = _state(ENT)
     big, _ = _state(BIG)
     assert big.shape == (10, obs_dim(ENT))
@@ -136,6 +141,32 @@ def test_pointer_head_flies_to_the_chosen_candidate():
     cands = np.concatenate([own[:, None, :2], links[:, :, :2]], axis=1)
     want = np.clip(cands * scale, -1, 1).mean(axis=1)  # equal scores: the mean of the fly-tos
     np.testing.assert_allclose(loc, want, atol=1e-5)
+
+
+def test_query_mode_is_cheaper_and_bfloat16_stays_close_to_float32():
+    """"query" has fewer attention parameters per block than "self" (no token-to-token
+    attention: link tokens are context-free) and bfloat16 computes the same function up to its
+    rounding, with float32 outputs."""
+    obs, _ = _state(ENT)
+    for mode in ({}, QUERY):
+        cfg = override(ENT, mode)
+        ts = _nets(cfg)
+        ts16 = _nets(override(cfg, {"ppo.compute_dtype": "bfloat16"}))
+        chex_equal = jax.tree.map(lambda a, b: a.shape == b.shape and a.dtype == b.dtype == jnp.float32,
+                                  ts.actor_params, ts16.actor_params)
+        assert all(jax.tree.leaves(chex_equal))  # parameters are float32 in both
+        d32 = ts.actor.apply(ts.actor_params, jnp.asarray(obs))
+        d16 = ts16.actor.apply(ts.actor_params, jnp.asarray(obs))  # the same parameters
+        assert d16.mode().velocity.dtype == jnp.float32
+        np.testing.assert_allclose(d16.mode().velocity, d32.mode().velocity, atol=0.05)
+        v32 = ts.critic.apply(ts.critic_params, jnp.asarray(obs))
+        v16 = ts16.critic.apply(ts.critic_params, jnp.asarray(obs))
+        np.testing.assert_allclose(v16, v32, atol=0.05)
+        assert not np.array_equal(np.asarray(v16), np.asarray(v32))  # it did compute in bfloat16
+    with pytest.raises(ValueError, match="ppo.attention_mode"):
+        override(ENT, {"ppo.attention_mode": "cross"})
+    with pytest.raises(ValueError, match="ppo.compute_dtype"):
+        override(ENT, {"ppo.compute_dtype": "float16"})
 
 
 def test_bad_settings_are_refused_by_name():

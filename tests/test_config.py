@@ -94,11 +94,12 @@ def test_large_tuned_yaml_is_the_documented_8_seed_setting():
 
 
 def test_attention_yaml_is_the_documented_setting():
-    """experiments/configs/attention.yaml = the screen command of docs/results.md (Session 8)."""
+    """experiments/configs/attention.yaml = the screen command of docs/results.md (Session 9)."""
     import os
     path = os.path.join(os.path.dirname(__file__), "..", "experiments", "configs", "attention.yaml")
     want = override(preset("default"), {
         "env.obs": "entity", "ppo.network": "attention", "ppo.hidden": 64, "ppo.imitation_coef": 1.0,
-        "ppo.lr_actor": 1e-3, "ppo.num_envs": 256, "ppo.rollout_steps": 64,
-        "ppo.num_minibatches": 16, "ppo.total_steps": 1179648, "run.updates_per_chunk": 8})
+        "ppo.attention_mode": "query", "ppo.lr_actor": 1e-3, "ppo.num_envs": 256,
+        "ppo.rollout_steps": 64, "ppo.num_minibatches": 16, "ppo.total_steps": 2097152,
+        "run.updates_per_chunk": 8})
     assert load_yaml(path, preset("default")) == want

@@ -2,8 +2,13 @@
 
 Each jammer's row `[D]` is split by `EntityLayout` into its own features and sets of link,
 enemy and jammer tokens with valid flags. Each kind is embedded by its own MLP; pre-LayerNorm
-self-attention blocks run over [self, tokens] with padding masked out, so padded slots never
-change the output and the order of the tokens does not matter. The actor reads the self token:
+attention blocks run with padding masked out, so padded slots never change the output and the
+order of the tokens does not matter. `ppo.attention_mode` "self": every block is self-attention
+over [self, tokens] (cost ∝ T² per jammer); "query": only the self token attends to the embedded
+[self, tokens] (cost ∝ T; link tokens stay context-free and the pointer scores are conditioned
+on the self token instead). `ppo.compute_dtype` "bfloat16" runs the encoder's matmuls and
+activations in bfloat16 (parameters, heads and losses stay float32). The actor reads the self
+token:
 
 * band logits and a state-dependent log σ, as the MLP actor;
 * velocity mean μ = pointer + residual: a softmax over the candidates {own target centroid, each
@@ -28,44 +33,85 @@ from jaxjam.agents.networks import _HEAD_GAIN, _SQRT2, _dense, hybrid_distributi
 from jaxjam.env.entity_obs import VALID, EntityLayout
 
 
+def _dtype(name: str):
+    """'float32' -> None (inputs' dtype, the exact float32 path) | 'bfloat16' -> jnp.bfloat16."""
+    return None if name == "float32" else jnp.dtype(name)
+
+
 class _Block(nn.Module):
     """Pre-LN transformer block over tokens `[..., T, H]` with key mask `[..., T]`."""
 
     hidden: int
     heads: int
+    dtype: object = None
 
     @nn.compact
     def __call__(self, x, valid):
         mask = valid[..., None, None, :]  # [..., 1 (heads), 1 (queries), T]
-        y = nn.LayerNorm(epsilon=1e-5)(x)
+        y = nn.LayerNorm(epsilon=1e-5, dtype=self.dtype)(x)
         x = x + nn.MultiHeadDotProductAttention(num_heads=self.heads, qkv_features=self.hidden,
-                                                out_features=self.hidden)(y, y, mask=mask)
-        y = nn.LayerNorm(epsilon=1e-5)(x)
-        return x + _dense(self.hidden, 1.0)(nn.relu(_dense(self.hidden, _SQRT2)(y)))
+                                                out_features=self.hidden, dtype=self.dtype)(y, y, mask=mask)
+        y = nn.LayerNorm(epsilon=1e-5, dtype=self.dtype)(x)
+        return x + _dense(self.hidden, 1.0, dtype=self.dtype)(
+            nn.relu(_dense(self.hidden, _SQRT2, dtype=self.dtype)(y)))
+
+
+class _QueryBlock(nn.Module):
+    """Pre-LN block in which one query token `[..., 1, H]` attends to keys `[..., T, H]`
+    (already normalised) with mask `[..., T]`: cost linear in T."""
+
+    hidden: int
+    heads: int
+    dtype: object = None
+
+    @nn.compact
+    def __call__(self, q, keys, valid):
+        mask = valid[..., None, None, :]
+        y = nn.LayerNorm(epsilon=1e-5, dtype=self.dtype)(q)
+        q = q + nn.MultiHeadDotProductAttention(num_heads=self.heads, qkv_features=self.hidden,
+                                                out_features=self.hidden, dtype=self.dtype)(y, keys, mask=mask)
+        y = nn.LayerNorm(epsilon=1e-5, dtype=self.dtype)(q)
+        return q + _dense(self.hidden, 1.0, dtype=self.dtype)(
+            nn.relu(_dense(self.hidden, _SQRT2, dtype=self.dtype)(y)))
 
 
 class TokenEncoder(nn.Module):
-    """obs `[..., D]` -> (self `[..., H]`, link tokens `[..., K, H]`), after `layers` blocks."""
+    """obs `[..., D]` -> (self `[..., H]`, link tokens `[..., K, H]`), after `layers` blocks.
+
+    `mode` "self": blocks of self-attention over [self, tokens] (every token sees every other,
+    cost ∝ T² per jammer). "query": tokens are embedded independently and only the self token
+    attends to [self, tokens] in each block (cost ∝ T); link tokens come out context-free.
+    `dtype` "bfloat16" computes in bfloat16 (outputs float32)."""
 
     layout: EntityLayout
     hidden: int = 128
     heads: int = 4
     layers: int = 2
+    mode: str = "self"
+    dtype: str = "float32"
 
     @nn.compact
     def __call__(self, obs):
         chex.assert_shape(obs, (..., self.layout.dim))  # the entity row; trace time only
+        dt = _dtype(self.dtype)
         own, links, enemies, jammers = self.layout.split(obs)
-        embed = lambda x: _dense(self.hidden, _SQRT2)(nn.relu(_dense(self.hidden, _SQRT2)(x)))
+        embed = lambda x: _dense(self.hidden, _SQRT2, dtype=dt)(nn.relu(_dense(self.hidden, _SQRT2, dtype=dt)(x)))
         parts, valid = [embed(own)[..., None, :]], [jnp.ones(own.shape[:-1] + (1,), bool)]
         for tokens in (links, enemies, jammers):
             if tokens.shape[-2]:
                 parts.append(embed(tokens))
                 valid.append(tokens[..., VALID] > 0.5)
         x, valid = jnp.concatenate(parts, axis=-2), jnp.concatenate(valid, axis=-1)
-        for _ in range(self.layers):
-            x = _Block(self.hidden, self.heads)(x, valid)
-        x = nn.LayerNorm(epsilon=1e-5)(x)
+        if self.mode == "self":
+            for _ in range(self.layers):
+                x = _Block(self.hidden, self.heads, dt)(x, valid)
+        else:
+            keys = nn.LayerNorm(epsilon=1e-5, dtype=dt)(x)
+            q = x[..., :1, :]
+            for _ in range(self.layers):
+                q = _QueryBlock(self.hidden, self.heads, dt)(q, keys, valid)
+            x = jnp.concatenate([q, x[..., 1:, :]], axis=-2)
+        x = nn.LayerNorm(epsilon=1e-5, dtype=dt)(x).astype(jnp.float32)
         return x[..., 0, :], x[..., 1:1 + self.layout.links, :]
 
 
@@ -81,6 +127,8 @@ class AttentionActor(nn.Module):
     hidden: int = 128
     heads: int = 4
     layers: int = 2
+    mode: str = "self"
+    dtype: str = "float32"
     num_bands: int = 4
     log_std_min: float = -1.0
     log_std_max: float = 0.5
@@ -88,7 +136,8 @@ class AttentionActor(nn.Module):
 
     @nn.compact
     def __call__(self, obs: jax.Array):
-        h_self, h_links = TokenEncoder(self.layout, self.hidden, self.heads, self.layers)(obs)
+        h_self, h_links = TokenEncoder(self.layout, self.hidden, self.heads, self.layers, self.mode,
+                                       self.dtype)(obs)
         own, links, _, _ = self.layout.split(obs)
         x = nn.relu(_dense(self.hidden, _SQRT2)(h_self))
         band = own[..., 4:4 + self.num_bands]  # enemy band one-hot
@@ -97,7 +146,11 @@ class AttentionActor(nn.Module):
         cand_off = jnp.concatenate([own[..., None, :2], links[..., :2]], axis=-2)
         cand_ok = jnp.concatenate([jnp.ones(own.shape[:-1] + (1,), bool),
                                    links[..., VALID] > 0.5], axis=-1)
-        score = _dense(1, _HEAD_GAIN)(nn.relu(_dense(self.hidden, _SQRT2)(cand_h)))[..., 0]
+        score_head = _dense(1, _HEAD_GAIN)  # built first: Flax numbers modules as they are built
+        cand = _dense(self.hidden, _SQRT2)(cand_h)
+        if self.mode == "query":  # context-free link tokens: condition their scores on the jammer
+            cand = cand + _dense(self.hidden, _SQRT2)(h_self)[..., None, :]
+        score = score_head(nn.relu(cand))[..., 0]
         weight = jax.nn.softmax(jnp.where(cand_ok, score, -1e9), axis=-1)
         go = jnp.clip(cand_off * scale[..., None, None], -1.0, 1.0)  # fly-to velocity / v_max
         loc = jnp.sum(weight[..., None] * go, axis=-2) + _dense(2, _HEAD_GAIN)(x)
@@ -119,12 +172,15 @@ class AttentionCritic(nn.Module):
     hidden: int = 128
     heads: int = 4
     layers: int = 2
+    mode: str = "self"
+    dtype: str = "float32"
     own_obs: bool = False
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> jax.Array:
         chex.assert_shape(obs, (..., None, self.layout.dim))  # [..., M, D]: every agent's row
-        h, _ = TokenEncoder(self.layout, self.hidden, self.heads, self.layers)(obs)  # [..., M, H]
+        h, _ = TokenEncoder(self.layout, self.hidden, self.heads, self.layers, self.mode,
+                            self.dtype)(obs)  # [..., M, H]
         query = self.param("query", nn.initializers.normal(1.0 / math.sqrt(self.hidden)),
                            (self.hidden,))
         q = jnp.broadcast_to(query, h.shape[:-2] + (1, self.hidden))

@@ -112,7 +112,8 @@ def make_networks(ppo_cfg: PPOConfig, num_bands: int, layout: EntityLayout | Non
             raise ValueError("ppo.network 'attention' needs the entity layout and one "
                              f"steps_per_range per band ({num_bands}), got {layout}, {steps_per_range}")
         att = dict(layout=layout, hidden=ppo_cfg.hidden, heads=ppo_cfg.attention_heads,
-                   layers=ppo_cfg.attention_layers)
+                   layers=ppo_cfg.attention_layers, mode=ppo_cfg.attention_mode,
+                   dtype=ppo_cfg.compute_dtype)
         return (AttentionActor(steps_per_range=tuple(steps_per_range), num_bands=num_bands,
                                **att, **std),
                 AttentionCritic(own_obs=own_obs, **att))

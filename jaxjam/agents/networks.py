@@ -35,9 +35,11 @@ def hybrid_distribution(loc: jax.Array, log_std: jax.Array, logits: jax.Array) -
     ))
 
 
-def _dense(features: int, gain: float, bias: float = 0.0) -> nn.Dense:
+def _dense(features: int, gain: float, bias: float = 0.0, dtype=None) -> nn.Dense:
+    """Dense with orthogonal(gain) kernel and constant bias; `dtype`: computation dtype (None =
+    the inputs'), parameters stay float32."""
     return nn.Dense(features, kernel_init=nn.initializers.orthogonal(gain),
-                    bias_init=nn.initializers.constant(bias))
+                    bias_init=nn.initializers.constant(bias), dtype=dtype)
 
 
 class Actor(nn.Module):

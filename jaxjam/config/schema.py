@@ -151,7 +151,9 @@ class PPOConfig:
     teacher_envs: int = num(0, ge=0, le=2**20)  # envs the planner labels each step (the first K of ppo.num_envs); 0 = all
     network: str = choice("mlp", "attention")  # "mlp" (flat obs) | "attention" (entity obs: tokens, masks, pointer head)
     attention_heads: int = num(4, ge=1, le=64)  # attention network: heads per layer (must divide ppo.hidden)
-    attention_layers: int = num(2, ge=0, le=16)  # attention network: self-attention blocks over the tokens
+    attention_layers: int = num(2, ge=0, le=16)  # attention network: attention blocks over the tokens
+    attention_mode: str = choice("self", "query")  # "self": every token attends to every token (cost ∝ T²) | "query": only the jammer's own token attends to the embedded tokens (cost ∝ T)
+    compute_dtype: str = choice("float32", "bfloat16")  # attention network: dtype of its matmuls and activations (parameters, heads and losses stay float32)
 
 
 @dataclass(frozen=True)
