@@ -112,10 +112,8 @@ def _member(config: Config, updates: dict) -> Config:
 
 
 def _check_static(config: Config, member: Config) -> None:
-    """Numbers may not change what is static: the number of bands, the attention prior."""
-    if member.physics.num_bands != config.physics.num_bands:
-        raise ValueError(f"physics.band_freqs_hz: the number of bands is static "
-                         f"({config.physics.num_bands}), got {member.physics.num_bands}")
+    """Numbers may not change what is static: the attention network's prior (the number of
+    bands, a tuple field's length, is checked with the values)."""
     if config.ppo.network == "attention":
         prior = lambda c: (c.env.dt_s, c.env.v_max_m_s, c.physics.comm_range_m())
         if prior(member) != prior(config):
