@@ -4,6 +4,10 @@ Every policy sees the same reset layouts and the same enemy motion (the env's
 keys do not depend on the policy), so differences are the policies' own.
 Metrics per episode: mean λ₂ reduction over its steps, final-step reduction,
 return, band match. `summarise` gives mean and 95% CI.
+
+The env runs with the config's numbers, or with traced ones (`numbers`, a
+`jaxjam.config.traced.EnvNumbers`, as training's `Runner.env_numbers`): `compare_seeds` takes one
+member per seed, `compare_policies_grid` evaluates baselines at each member of a grid.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxjam.config import Config
+from jaxjam.config.traced import EnvNumbers, static_env, with_numbers
 from jaxjam.env import reset, step_no_reset
 from jaxjam.policies import Policy, heuristic_policy, random_policy  # noqa: F401  (re-exported)
 
@@ -31,21 +36,23 @@ def actor_policy(config: Config, actor, params, deterministic: bool = True) -> P
     return act
 
 
-def episode_metrics(config: Config, policy: Policy, key, episodes: int) -> dict[str, jax.Array]:
+def episode_metrics(config: Config, policy: Policy, key, episodes: int,
+                    numbers: EnvNumbers | None = None) -> dict[str, jax.Array]:
     """Run `episodes` full episodes of `max_steps`; per-episode metrics `[episodes]`.
 
     A `lax.scan` over time of vmapped steps (the same layout as training). Traceable:
-    call it inside a jitted function (see `rollout_metrics`, `compare_seeds`).
+    call it inside a jitted function (see `rollout_metrics`, `compare_seeds`). `numbers` (one
+    member, traced) replace the config's env/physics numbers (build `policy` with them too).
     """
     e = config.env
     k_reset, k_env, k_pol = (jax.random.split(k, episodes) for k in jax.random.split(key, 3))
-    obs, state = jax.vmap(partial(reset, config=config))(k_reset)
+    obs, state = jax.vmap(partial(reset, config=config, numbers=numbers))(k_reset)
     fold = jax.vmap(jax.random.fold_in, in_axes=(0, None))
 
     def body(carry, t):
         obs, state, ret = carry
         action = jax.vmap(policy)(fold(k_pol, t), obs, state)
-        obs, state, r, _, info = jax.vmap(partial(step_no_reset, config=config))(
+        obs, state, r, _, info = jax.vmap(partial(step_no_reset, config=config, numbers=numbers))(
             fold(k_env, t), state, action)
         return (obs, state, ret + r), (info.lambda2_reduction, info.band_match)
 
@@ -87,19 +94,45 @@ def compare_policies(config: Config, policies: dict[str, Policy], key, episodes:
 
 
 def compare_seeds(config: Config, actor, params_by_seed, key, episodes: int,
-                  deterministic: bool = True) -> tuple[dict, list[dict]]:
+                  deterministic: bool = True, numbers: EnvNumbers | None = None) -> tuple[dict, list[dict]]:
     """Trained actor of each seed (leading axis of `params_by_seed`) on the same episodes.
 
     One compiled program (vmap over seeds). Returns ({metric: (mean over seeds, 95% CI
-    over seeds)}, per-seed {metric: mean over episodes}).
+    over seeds)}, per-seed {metric: mean over episodes}). `numbers` `[S]`: each seed's env
+    numbers (a sweep's `runner.env_numbers`); None: the config's.
     """
-    run = jax.jit(jax.vmap(lambda params: episode_metrics(
-        config, actor_policy(config, actor, params, deterministic), key, episodes)))
-    m = jax.device_get(run(params_by_seed))  # {metric: [S, episodes]}
+    if numbers is None:
+        run = jax.jit(jax.vmap(lambda params: episode_metrics(
+            config, actor_policy(config, actor, params, deterministic), key, episodes)))
+        m = jax.device_get(run(params_by_seed))  # {metric: [S, episodes]}
+    else:
+        static = static_env(config)
+        run = jax.jit(jax.vmap(lambda params, nums: episode_metrics(
+            static, actor_policy(with_numbers(static, nums), actor, params, deterministic), key,
+            episodes, nums)))
+        m = jax.device_get(run(params_by_seed, numbers))
     per_seed = [{k: float(np.mean(v[s])) for k, v in m.items()}
                 for s in range(len(next(iter(m.values()))))]
     agg = {k: ci95([p[k] for p in per_seed]) for k in per_seed[0]}
     return agg, per_seed
+
+
+def compare_policies_grid(config: Config, make_policies, key, episodes: int,
+                          numbers: EnvNumbers) -> list[dict]:
+    """`compare_policies` at each member of a grid of env numbers `[G]`, in one program:
+    `make_policies(cfg) -> {name: Policy}` is called with each member's config (traced
+    numbers: the policies must use jnp arithmetic on them). Returns G {policy: {metric: (mean,
+    ci95)}}."""
+    static = static_env(config)
+
+    def one(nums):
+        table = make_policies(with_numbers(static, nums))
+        return {name: episode_metrics(static, pol, key, episodes, nums) for name, pol in table.items()}
+
+    m = jax.device_get(jax.jit(jax.vmap(one))(numbers))  # {policy: {metric: [G, episodes]}}
+    size = len(jax.tree.leaves(numbers)[0])
+    return [{name: {k: ci95(v[g]) for k, v in res.items()} for name, res in m.items()}
+            for g in range(size)]
 
 
 def format_table(results: dict) -> str:

@@ -20,6 +20,7 @@ import numpy as np
 from jaxjam.agents.hparams import PPONumbers
 from jaxjam.checkpoint import CheckpointStore
 from jaxjam.config import Config, override, to_dict
+from jaxjam.config.traced import EnvNumbers
 from jaxjam.evaluate import actor_policy, compare_policies, compare_seeds, format_table
 from jaxjam.policies import SCRIPTED, baselines
 from jaxjam.render import plot_learning_curve, plot_state
@@ -135,8 +136,9 @@ def _train_and_evaluate(cfg: Config, resume: bool, step: int | None, last_good: 
         runner, meta = restored or restore_checked(store, runner, step, last_good, say)
         start_chunk, steps = meta["chunk"] + 1, int(np.max(meta["env_steps"]))  # per seed
         store = set_aside_newer(store, meta["chunk"], primary, say)  # --step N / last good
-        runner = runner.replace(hparams=jax.tree.map(  # this config's numbers (a resume may change them)
-            lambda old, new: jnp.broadcast_to(new, old.shape), runner.hparams, PPONumbers.of(cfg.ppo)))
+        runner = runner.replace(**{name: jax.tree.map(  # this config's numbers (a resume may change them)
+            lambda old, new: jnp.broadcast_to(new, old.shape), getattr(runner, name), new)
+            for name, new in (("hparams", PPONumbers.of(cfg.ppo)), ("env_numbers", EnvNumbers.of(cfg)))})
         if primary:  # rows of chunks trained after this checkpoint (a killed run) are redone
             truncate_csv(csv_path, steps)
         say(f"resumed from {store.directory} at chunk {meta['chunk']} ({steps:,} env steps per seed)")

@@ -11,6 +11,7 @@ from flax import struct
 
 from jaxjam.agents import TrainState
 from jaxjam.agents.hparams import PPONumbers
+from jaxjam.config.traced import EnvNumbers
 from jaxjam.env import Action, EnvState
 
 
@@ -52,6 +53,7 @@ class Runner:
     key: jax.Array
     env_steps: jax.Array  # [] int32 env steps taken (one step = all M jammers act)
     hparams: PPONumbers  # the traced PPO numbers this run trains with (jaxjam.agents.hparams)
+    env_numbers: EnvNumbers  # the traced env/physics numbers its envs run with (jaxjam.config.traced)
 
 
 class Transition(NamedTuple):

@@ -92,9 +92,10 @@ def shard_runner(runner, mesh: Mesh, seed_axis: bool | None = None):
     return jax.device_put(runner, runner_shardings(mesh, seed_axis))
 
 
-def on_each_device(fn, mesh: Mesh | None):
-    """`fn` run by every device on its own envs: all inputs and outputs are env-batched along
-    axis 0 and split over "envs" (`jax.shard_map`); `fn` itself when `mesh` is None.
+def on_each_device(fn, mesh: Mesh | None, replicated: int = 0):
+    """`fn` run by every device on its own envs: all inputs (but the last `replicated`, which
+    every device gets whole: traced numbers) and all outputs are env-batched along axis 0 and
+    split over "envs" (`jax.shard_map`); `fn` itself when `mesh` is None.
 
     Exact for per-env functions (`jaxjam.env.step_batch`: its reset predicate becomes each
     device's own, which changes no result), and needed for speed: XLA's partitioner cannot
@@ -103,8 +104,12 @@ def on_each_device(fn, mesh: Mesh | None):
     """
     if mesh is None:
         return fn
-    return jax.shard_map(fn, mesh=mesh, in_specs=P(ENV_AXIS), out_specs=P(ENV_AXIS),
-                         check_vma=False)  # every output is per env: nothing to check
+
+    def run(*args):
+        specs = (P(ENV_AXIS),) * (len(args) - replicated) + (P(),) * replicated
+        return jax.shard_map(fn, mesh=mesh, in_specs=specs, out_specs=P(ENV_AXIS),
+                             check_vma=False)(*args)  # every output is per env: nothing to check
+    return run
 
 
 def maybe_initialize_distributed() -> bool:

@@ -24,6 +24,13 @@ With `ppo.imitation_coef` > 0 the centralised planner (`jaxjam.policies.planner_
 every state the learner visits and the actor's loss gains a teacher term (DAgger as an auxiliary
 loss, decaying with `ppo.imitation_final_frac`); the policy still acts on its own observation.
 
+The runner carries the traced numbers (`Runner.hparams`, PPO; `Runner.env_numbers`, env and
+physics: `jaxjam.config.traced`), so the programs are compiled for the config's static part
+(`static_env(config)`: shapes and choices) and take the numbers as inputs: `init(key, hparams,
+env_numbers)` with other numbers reuses the compiled programs, and `init_seeds(keys, hparams,
+env_numbers)` with a grid `[S]` of them trains the grid in one program. The envs, the teacher
+and the actor's velocity scale (v_max) all read the runner's numbers.
+
 The actor's Gaussian is over velocity / v_max (so exploration noise is in units
 of the speed limit); the environment receives velocity · v_max in m/s and clips
 it per axis. Log-probs are always of the stored raw draw.
@@ -41,7 +48,9 @@ import jax.numpy as jnp
 from jaxjam.agents import Batch, gae, init_train_state, ppo_update
 from jaxjam.agents.hparams import PPONumbers
 from jaxjam.config import Config, validate
+from jaxjam.config.traced import EnvNumbers, static_env, with_numbers
 from jaxjam.env import obs_dim, reset, step_batch
+from jaxjam.env.numerics import inverse
 from jaxjam.env.entity_obs import network_spec
 from jaxjam.policies import planner_policy
 from jaxjam.runner import SEED_AXIS, EpisodeLog, Runner, Transition  # noqa: F401  (re-exported)
@@ -81,47 +90,56 @@ def make_train(config: Config, mesh=None) -> Trainer:
     steps_per_update = num_envs * horizon
     chunk = min(config.run.updates_per_chunk, -(-p.total_steps // steps_per_update))
     num_updates = -(-p.total_steps // (steps_per_update * chunk)) * chunk  # whole chunks, rounded up
-    v_max = e.v_max_m_s
+    static = static_env(config)  # what the env programs are compiled for (numbers traced)
     num_bands = config.physics.num_bands
-    teacher = planner_policy(config) if p.imitation_coef > 0 else None  # ppo.imitation_coef
+    teaching = p.imitation_coef > 0  # ppo.imitation_coef: the planner teaches (static switch)
     taught = num_envs if p.teacher_envs in (0, num_envs) else p.teacher_envs  # ppo.teacher_envs
-    if teacher is not None and taught < num_envs and mesh is not None:
+    if teaching and taught < num_envs and mesh is not None:
         raise ValueError("ppo.teacher_envs must be 0 (all envs) when training is sharded over devices")
 
-    def init(key, hparams: PPONumbers | None = None) -> Runner:
-        """A fresh runner; `hparams` (traced) default to the config's PPO numbers."""
+    def teacher(keys, obs, state, numbers):  # the planner's actions `[B, M]` (m/s) in these envs
+        return jax.vmap(planner_policy(with_numbers(static, numbers)))(keys, obs, state)
+
+    def init(key, hparams: PPONumbers | None = None, env_numbers: EnvNumbers | None = None) -> Runner:
+        """A fresh runner; the traced numbers default to the config's (`hparams`: PPO,
+        `env_numbers`: env and physics, `EnvNumbers.of(config)`)."""
         hparams = PPONumbers.of(p) if hparams is None else hparams
+        env_numbers = EnvNumbers.of(config) if env_numbers is None else env_numbers
         k_net, k_env, key = jax.random.split(key, 3)
         ts = init_train_state(k_net, p, obs_dim(config), num_bands, num_updates,
-                              **network_spec(config))
-        obs, env_state = jax.vmap(partial(reset, config=config))(jax.random.split(k_env, num_envs))
+                              **network_spec(config))  # the attention prior: config's constants
+        obs, env_state = jax.vmap(partial(reset, config=static, numbers=env_numbers))(
+            jax.random.split(k_env, num_envs))
         if p.stagger_episodes:  # first episodes end at staggered times; later ones stay staggered
             start = jax.random.randint(jax.random.fold_in(k_env, 1), (num_envs,), 0, e.max_steps)
             env_state = env_state.replace(step=start.astype(jnp.int32))
-        return Runner(ts, env_state, obs, EpisodeLog.zeros(num_envs), key, jnp.int32(0), hparams)
+        return Runner(ts, env_state, obs, EpisodeLog.zeros(num_envs), key, jnp.int32(0), hparams,
+                      env_numbers)
 
-    def env_step(carry, _, axis_name=None):
+    def env_step(carry, _, numbers: EnvNumbers, axis_name=None):
         ts, env_state, obs, log, key = carry
         key, k_act, k_env = jax.random.split(key, 3)
+        v_max = numbers.env["v_max_m_s"]
         action, log_prob = ts.actor.apply(ts.actor_params, obs).sample_and_log_prob(seed=k_act)
         value = ts.critic.apply(ts.critic_params, obs)
         env_action = action.replace(velocity=action.velocity * v_max)
-        env_batch_step = on_each_device(partial(step_batch, config=config, axis_name=axis_name), mesh)
+        env_batch_step = on_each_device(lambda k, s, a, nums: step_batch(
+            k, s, a, static, nums, axis_name=axis_name), mesh, replicated=1)
         state_now = env_state
         next_obs, env_state, reward, done, info = env_batch_step(
-            jax.random.split(k_env, num_envs), env_state, env_action)
+            jax.random.split(k_env, num_envs), env_state, env_action, numbers)
         next_value = ts.critic.apply(ts.critic_params, info.final_obs)
         teach = None
-        if teacher is not None:  # labels of the states the learner itself visits (DAgger)
+        if teaching:  # labels of the states the learner itself visits (DAgger)
             if taught == num_envs:
-                teach = on_each_device(jax.vmap(teacher), mesh)(jax.random.split(k_act, num_envs),
-                                                                 obs, state_now)
+                teach = on_each_device(teacher, mesh, replicated=1)(
+                    jax.random.split(k_act, num_envs), obs, state_now, numbers)
             else:  # the first `taught` envs only; the others carry zero labels of weight 0
                 first = jax.tree.map(lambda x: x[:taught], (obs, state_now))
-                teach = jax.vmap(teacher)(jax.random.split(k_act, taught), *first)
+                teach = teacher(jax.random.split(k_act, taught), *first, numbers)
                 teach = jax.tree.map(lambda x: jnp.concatenate(
                     [x, jnp.zeros((num_envs - taught,) + x.shape[1:], x.dtype)]), teach)
-            teach = teach.replace(velocity=teach.velocity / v_max)
+            teach = teach.replace(velocity=teach.velocity * inverse(v_max))
         log = log.update(reward, info.lambda2_reduction, done, e.max_steps)
         tr = Transition(obs, action, log_prob, value, next_value, info.agent_reward, done, info.terminated,
                         info.lambda2_reduction, info.band_match, teach)
@@ -130,7 +148,8 @@ def make_train(config: Config, mesh=None) -> Trainer:
     def update(runner: Runner, _=None, axis_name=None):
         carry = (runner.train_state, runner.env_state, runner.obs, runner.log, runner.key)
         (ts, env_state, obs, log, key), traj = jax.lax.scan(
-            partial(env_step, axis_name=axis_name), carry, None, length=horizon)
+            partial(env_step, numbers=runner.env_numbers, axis_name=axis_name), carry, None,
+            length=horizon)
         hp = runner.hparams
         adv, ret = gae(traj.reward, traj.value, traj.next_value, traj.terminated[..., None],
                        traj.done[..., None], hp.gamma, hp.gae_lambda)
@@ -144,7 +163,8 @@ def make_train(config: Config, mesh=None) -> Trainer:
                            .astype(jnp.float32)))
         key, k_upd = jax.random.split(key)
         ts, m = ppo_update(k_upd, ts, batch, p, num_updates, minibatch_sharding, numbers=hp)
-        runner = Runner(ts, env_state, obs, log, key, runner.env_steps + steps_per_update, hp)
+        runner = Runner(ts, env_state, obs, log, key, runner.env_steps + steps_per_update, hp,
+                        runner.env_numbers)
         m.update(
             reward=traj.reward.mean(), lambda2_reduction=traj.reduction.mean(),
             band_match=traj.band_match.mean(),
@@ -178,7 +198,7 @@ def make_train(config: Config, mesh=None) -> Trainer:
         update=jit(update, runner_in=True),
         train_chunk=jit(chunk_fn, runner_in=True, donate_argnums=0),
         train=jit(train),
-        init_seeds=jit(jax.vmap(init), seeds=True, metrics_out=False),  # (keys [S], hparams [S] | None)
+        init_seeds=jit(jax.vmap(init), seeds=True, metrics_out=False),  # (keys [S], hparams [S] | None, env_numbers [S] | None)
         train_chunk_seeds=jit(over_seeds(chunk_fn), seeds=True, runner_in=True, donate_argnums=0),
         train_seeds=jit(over_seeds(train), seeds=True))
 

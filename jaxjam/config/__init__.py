@@ -10,6 +10,8 @@ field and its allowed range.
     checks.py     validate: ranges and choices from schema, then relations between fields
     presets.py    preset(name), PRESETS
     overrides.py  override, load_yaml, to_dict, from_dict
+    traced.py     EnvNumbers, static_env, with_numbers: the `traced=True` fields as a pytree
+                  the programs take as input (imports JAX, so not re-exported here)
 """
 
 from jaxjam.config.checks import validate

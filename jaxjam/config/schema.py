@@ -3,6 +3,11 @@ its allowed range or choices (`num`, `choice`) and its meaning beside it.
 
 Units are in the field names: `_m` metres, `_s` seconds, `_m_s` metres per second, `_dbm`
 decibel-milliwatts, `_hz` hertz. `jaxjam.config.checks.validate` reads the ranges from here.
+
+Static or traced: a field declared `num(..., traced=True)` is a number the compiled programs take
+as an input (`jaxjam.config.traced.EnvNumbers`: change it without recompiling, vmap a grid of
+it); every other field is static: it decides a shape, a loop length, a branch or a network, and
+a change of it compiles new programs. The reasons are beside the fields.
 """
 
 from __future__ import annotations
@@ -12,12 +17,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 
-def num(default, *, ge=None, gt=None, le=None, lt=None):
+def num(default, *, ge=None, gt=None, le=None, lt=None, traced=False):
     """A numeric field (or tuple of numbers) with its allowed range: `ge`/`gt` below, `le`/`lt`
-    above (None = unbounded). Integer bounds on both sides make it an integer field."""
+    above (None = unbounded). Integer bounds on both sides make it an integer field.
+    `traced=True`: the env/physics programs take it as an input (module docstring)."""
     lo, lo_inc = (gt, False) if gt is not None else (ge, True)
     hi, hi_inc = (lt, False) if lt is not None else (le, True)
-    return field(default=default, metadata={"range": (lo, hi, lo_inc, hi_inc)})
+    meta = {"range": (lo, hi, lo_inc, hi_inc)}
+    if traced:
+        meta["traced"] = True
+    return field(default=default, metadata=meta)
 
 
 def choice(*options: str):
@@ -40,15 +49,19 @@ class PhysicsConfig:
 
     A link i-j exists iff P_tx (c / 4π f d)² ≥ sensitivity[band]; a jammer on the
     enemy band jams link i-j iff P_jam (c / 4π f d_mid)² ≥ jam_threshold[band].
+
+    The traced fields enter the programs only through the per-band ranges they imply
+    (`comm_range_m()`, `jam_range_m()`), which `EnvNumbers` computes on the host in float64, as
+    the static path does; the number of bands (len(band_freqs_hz)) is a shape and stays static.
     """
 
-    band_freqs_hz: tuple[float, ...] = num(BAND_FREQS_HZ, ge=1000.0, le=1e12)
-    tx_power_dbm: float = num(20.0, ge=-50.0, le=60.0)
-    sensitivity_dbm: tuple[float, ...] = num((-90.0,) * 4, ge=-200.0, le=60.0)
-    jammer_power_dbm: float = num(30.0, ge=-50.0, le=60.0)
-    jam_threshold_dbm: tuple[float, ...] = num((-30.0,) * 4, ge=-200.0, le=60.0)
-    speed_of_light_m_s: float = num(SPEED_OF_LIGHT_M_S, gt=0.0)
-    min_distance_m: float = num(1e-10, gt=0.0, le=1.0)
+    band_freqs_hz: tuple[float, ...] = num(BAND_FREQS_HZ, ge=1000.0, le=1e12, traced=True)
+    tx_power_dbm: float = num(20.0, ge=-50.0, le=60.0, traced=True)
+    sensitivity_dbm: tuple[float, ...] = num((-90.0,) * 4, ge=-200.0, le=60.0, traced=True)
+    jammer_power_dbm: float = num(30.0, ge=-50.0, le=60.0, traced=True)
+    jam_threshold_dbm: tuple[float, ...] = num((-30.0,) * 4, ge=-200.0, le=60.0, traced=True)
+    speed_of_light_m_s: float = num(SPEED_OF_LIGHT_M_S, gt=0.0, traced=True)
+    min_distance_m: float = num(1e-10, gt=0.0, le=1.0)  # static: a numerical floor, not physics
     eigensolver: str = choice("auto", "eigh", "bisection", "kernel")  # λ₂ solver, see jaxjam.physics.lambda2 (numerics, not physics)
 
     @classmethod
@@ -83,32 +96,38 @@ def _range(power_dbm: float, threshold_dbm: float, freq_hz: float, c: float) -> 
 
 @dataclass(frozen=True)
 class EnvConfig:
-    """The jamming environment (one episode; batching is vmap's job)."""
+    """The jamming environment (one episode; batching is vmap's job).
+
+    Traced: the continuous numbers of motion, clustering and reward. Static: counts (sizes,
+    episode length, re-cluster period, reset attempts, DBSCAN's min_samples: shapes, loop
+    lengths or integer rules), choices and switches, and `credit_weight` (> 0 switches on the
+    per-jammer credit, a Fiedler solve and per-agent rewards).
+    """
 
     model: str = choice("jaxjam", "reference")  # "jaxjam" | "reference" (docs/model.md)
     obs: str = choice("seed", "local_graph", "entity", "reference", "reference_band")  # "seed" | "local_graph" | "entity" (jaxjam) | "reference" | "reference_band" (reference)
     num_jammers: int = num(4, ge=1, le=4096)
     num_enemies: int = num(10, ge=2, le=4096)
-    arena_m: float = num(200.0, gt=0.0, le=1e6)
+    arena_m: float = num(200.0, gt=0.0, le=1e6, traced=True)
     max_steps: int = num(200, ge=1, le=1_000_000)
-    dt_s: float = num(0.5, gt=0.0, le=60.0)
-    v_max_m_s: float = num(5.0, gt=0.0, le=1000.0)  # per axis
+    dt_s: float = num(0.5, gt=0.0, le=60.0, traced=True)
+    v_max_m_s: float = num(5.0, gt=0.0, le=1000.0, traced=True)  # per axis
     motion: str = choice("random_walk", "coordinated_turn")  # "random_walk" | "coordinated_turn"
-    enemy_speed_m_s: float = num(2.0, ge=0.0, le=1000.0)
-    walk_sigma_m_s: float = num(0.1, ge=0.0, le=1000.0)
-    turn_rate0_max_rad_s: float = num(0.25, ge=0.0, le=10.0)
-    turn_rate_sigma_rad_s: float = num(0.05, ge=0.0, le=10.0)
-    turn_rate_max_rad_s: float = num(0.5, ge=0.0, le=10.0)
-    dbscan_eps_m: float = num(25.0, gt=0.0, le=1e6)
+    enemy_speed_m_s: float = num(2.0, ge=0.0, le=1000.0, traced=True)
+    walk_sigma_m_s: float = num(0.1, ge=0.0, le=1000.0, traced=True)
+    turn_rate0_max_rad_s: float = num(0.25, ge=0.0, le=10.0, traced=True)
+    turn_rate_sigma_rad_s: float = num(0.05, ge=0.0, le=10.0, traced=True)
+    turn_rate_max_rad_s: float = num(0.5, ge=0.0, le=10.0, traced=True)
+    dbscan_eps_m: float = num(25.0, gt=0.0, le=1e6, traced=True)
     dbscan_min_samples: int = num(2, ge=1, le=4096)
     recluster_every: int = num(10, ge=1, le=1_000_000)
-    drift_threshold_m: float = num(30.0, ge=0.0, le=1e6)
+    drift_threshold_m: float = num(30.0, ge=0.0, le=1e6, traced=True)
     random_jammer_start: bool = False
-    start_offset_m: float = num(10.0, ge=0.0, le=1e6)
+    start_offset_m: float = num(10.0, ge=0.0, le=1e6, traced=True)
     reset_attempts: int = num(8, ge=1, le=64)
-    reward_weights: tuple[float, float, float, float, float] = num((1.0, 0.3, 0.2, 0.1, 0.2), ge=0.0, le=1000.0)
-    proximity_kappa_per_m: float = num(0.05, ge=0.0, le=1000.0)
-    reward_clip: float = num(10.0, gt=0.0, le=1e6)
+    reward_weights: tuple[float, float, float, float, float] = num((1.0, 0.3, 0.2, 0.1, 0.2), ge=0.0, le=1000.0, traced=True)
+    proximity_kappa_per_m: float = num(0.05, ge=0.0, le=1000.0, traced=True)
+    reward_clip: float = num(10.0, gt=0.0, le=1e6, traced=True)
     local_graph_k: int = num(8, ge=1, le=1024)
     local_graph_cut_k: int = num(0, ge=0, le=1024)  # of those K slots, how many hold the nearest links crossing the Fiedler cut
     credit_weight: float = num(0.0, ge=0.0, le=1000.0)  # w6 ≥ 0: per-jammer λ₂ credit (jaxjam model); > 0 = per-agent rewards

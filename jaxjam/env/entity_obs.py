@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxjam.config import Config
+from jaxjam.env.numerics import inverse
 from jaxjam.env.state import EnvState
 from jaxjam.env.targets import target_centroids
 from jaxjam.physics import (
@@ -122,9 +123,9 @@ def link_tokens(state: EnvState, config: Config, adjacency, jammed, fiedler, r_m
     top_idx, top_ok = _top(jnp.where(live, rel_sens, -jnp.inf), e.entity_top_links)
     idx = jnp.concatenate([near_idx, jnp.broadcast_to(top_idx, (m, top_idx.shape[-1]))], axis=1)
     ok = jnp.concatenate([near_ok, jnp.broadcast_to(top_ok, (m, top_ok.shape[-1]))], axis=1)
-    length = distance(pos[iu], pos[ju]) / r_m
+    length = distance(pos[iu], pos[ju]) * inverse(r_m)
     cut = crosses_fiedler_cut(fiedler, iu, ju)
-    return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) / r_m, ok,
+    return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) * inverse(r_m), ok,
                    jammed[iu, ju][idx], cut[idx], rel_sens[idx], length[idx])
 
 
@@ -133,7 +134,7 @@ def enemy_tokens(state: EnvState, config: Config, fiedler, r_m):
     rel = offsets(state.jammer_pos, state.enemy_pos)  # [M, N, 2]
     idx, ok = _top(-sq_norm(rel), config.env.entity_enemies)
     side = fiedler_sides(fiedler).astype(jnp.float32)
-    return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) / r_m, ok, side[idx])
+    return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) * inverse(r_m), ok, side[idx])
 
 
 def jammer_tokens(state: EnvState, config: Config, r_m):
@@ -143,7 +144,7 @@ def jammer_tokens(state: EnvState, config: Config, r_m):
     d2 = jnp.where(jnp.eye(m, dtype=bool), jnp.inf, sq_norm(rel))
     idx, ok = _top(-d2, config.env.entity_jammers)
     on_band = (state.jammer_band == state.enemy_band).astype(jnp.float32)
-    return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) / r_m, ok, on_band[idx])
+    return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) * inverse(r_m), ok, on_band[idx])
 
 
 def entity_obs(state: EnvState, config: Config, adjacency, jammed, fiedler):
@@ -155,7 +156,7 @@ def entity_obs(state: EnvState, config: Config, adjacency, jammed, fiedler):
     targets = target_centroids(state.jammer_pos, state.assignment, state.centroids,
                                state.centroid_valid)
     own = jnp.concatenate([
-        (targets - state.jammer_pos) / r_m, state.jammer_vel / e.v_max_m_s,
+        (targets - state.jammer_pos) * inverse(r_m), state.jammer_vel * inverse(e.v_max_m_s),
         jnp.broadcast_to(jax.nn.one_hot(state.enemy_band, config.physics.num_bands),
                          (m, config.physics.num_bands))], axis=-1)
     tokens = [link_tokens(state, config, adjacency, jammed, fiedler, r_m),

@@ -2,10 +2,14 @@
 
     obs, state = reset(key, config)
     obs, state, reward, done, info = step(key, state, action, config)
+    obs, state = reset(key, static_env(config), numbers)   # numbers traced (EnvNumbers)
 
 `config` is a static, hashable `jaxjam.config.Config`; both functions are jitted
-with it as a static argument. Batches come from `jax.vmap` over keys/states
-(bind the config with `functools.partial`). `step` auto-resets a finished
+with it as a static argument. `numbers` (optional, `jaxjam.config.traced.EnvNumbers`, one
+member) are the traced env/physics numbers: given, they replace the config's traced fields, so
+the program is compiled for `config`'s static part only (pass `static_env(config)` to share it
+between configs). Batches come from `jax.vmap` over keys/states
+(bind the config and numbers with `functools.partial`). `step` auto-resets a finished
 episode; `step_batch` is the batched form whose reset runs only on steps where
 some episode ended (see docs/model.md, "auto-reset").
 """
@@ -19,6 +23,8 @@ import jax
 import jax.numpy as jnp
 
 from jaxjam.config import Config
+from jaxjam.config.traced import EnvNumbers, with_numbers
+from jaxjam.env.numerics import scale
 from jaxjam.env.observations import OBSERVATIONS, obs_dim, observe
 from jaxjam.env.reward import (
     agent_rewards,
@@ -60,12 +66,13 @@ def _baseline(config: Config, adjacency, lambda2_reset):
 
 
 @partial(jax.jit, static_argnames=("config",))
-def reset(key, config: Config):
+def reset(key, config: Config, numbers: EnvNumbers | None = None):
     """New episode: `(obs [M, D] float32, EnvState)`.
 
     Draws `reset_attempts` enemy layouts at once and keeps the first acceptable one
     (reference: λ₂(0) ≥ 0.5; jaxjam: unjammed graph connected), else the last.
     """
+    config = with_numbers(config, numbers)
     e, nb = config.env, config.physics.num_bands
     k_cand, k_band, k_jpos, k_jband = jax.random.split(key, 4)
     pos, vel, turn = jax.vmap(init_swarm, (0, None))(jax.random.split(k_cand, e.reset_attempts), e)
@@ -80,7 +87,7 @@ def reset(key, config: Config):
     assignment = assign(sizes, valid, e.num_jammers)
     m, a = e.num_jammers, e.arena_m
     if e.random_jammer_start:
-        jpos = jax.random.uniform(k_jpos, (m, 2), minval=0.1 * a, maxval=0.9 * a)
+        jpos = jax.random.uniform(k_jpos, (m, 2), minval=scale(a, 0.1), maxval=scale(a, 0.9))
         if model_rules(e).empty_start_map:
             assignment = jnp.full((m,), -1, jnp.int32)  # spec §5: the map starts empty
     else:
@@ -122,13 +129,15 @@ def _observe_fresh(state: EnvState, config: Config):
 
 
 @partial(jax.jit, static_argnames=("config",))
-def step_no_reset(key, state: EnvState, action: Action, config: Config):
+def step_no_reset(key, state: EnvState, action: Action, config: Config,
+                  numbers: EnvNumbers | None = None):
     """One step without auto-reset: `(obs, state, reward, done, info)`.
 
     Order (spec §8): clip velocity to ±v_max per axis, move jammers (clipped to the
     arena), set bands, move enemies, re-cluster every `recluster_every` steps
     (reassigning on drift), graphs and λ₂, reward, time limit, observation.
     """
+    config = with_numbers(config, numbers)
     e = config.env
     chex.assert_shape([action.velocity, action.band], [(e.num_jammers, 2), (e.num_jammers,)])
     vel = jnp.clip(action.velocity, -e.v_max_m_s, e.v_max_m_s)
@@ -188,7 +197,7 @@ def step_no_reset(key, state: EnvState, action: Action, config: Config):
 
 
 @partial(jax.jit, static_argnames=("config",))
-def step(key, state: EnvState, action: Action, config: Config):
+def step(key, state: EnvState, action: Action, config: Config, numbers: EnvNumbers | None = None):
     """One step with auto-reset: a finished episode's next state is a fresh reset.
 
     `info.final_obs` keeps the observation the step reached before the reset.
@@ -196,13 +205,14 @@ def step(key, state: EnvState, action: Action, config: Config):
     for batches.
     """
     k_step, k_reset = jax.random.split(key)
-    obs, state, reward, done, info = step_no_reset(k_step, state, action, config)
-    obs, state = jax.lax.cond(done, lambda: reset(k_reset, config), lambda: (obs, state))
+    obs, state, reward, done, info = step_no_reset(k_step, state, action, config, numbers)
+    obs, state = jax.lax.cond(done, lambda: reset(k_reset, config, numbers), lambda: (obs, state))
     return obs, state, reward, done, info
 
 
 @partial(jax.jit, static_argnames=("config", "axis_name"))
-def step_batch(keys, states: EnvState, actions: Action, config: Config, axis_name=None):
+def step_batch(keys, states: EnvState, actions: Action, config: Config,
+               numbers: EnvNumbers | None = None, axis_name=None):
     """`step` for a batch `[B]` of envs whose resets run only when some env is done.
 
     Same results as `jax.vmap(step)` with the same keys; the reset branch is a real
@@ -210,14 +220,15 @@ def step_batch(keys, states: EnvState, actions: Action, config: Config, axis_nam
     nothing for it. When this function is itself vmapped (e.g. over training seeds),
     pass that vmap's ``axis_name``: the predicate is then reduced over it too and stays
     a scalar, instead of turning the branch into a select that resets every step.
+    `numbers` (one member, shared by the batch) as in `step`.
     """
     split = jax.vmap(jax.random.split)(keys)
     k_step, k_reset = split[:, 0], split[:, 1]
-    obs, states, reward, done, info = jax.vmap(partial(step_no_reset, config=config))(
+    obs, states, reward, done, info = jax.vmap(partial(step_no_reset, config=config, numbers=numbers))(
         k_step, states, actions)
 
     def do_reset():
-        new_obs, new_states = jax.vmap(partial(reset, config=config))(k_reset)
+        new_obs, new_states = jax.vmap(partial(reset, config=config, numbers=numbers))(k_reset)
         pick = lambda new, old: jnp.where(done.reshape(done.shape + (1,) * (new.ndim - 1)), new, old)
         return jax.tree.map(pick, new_obs, obs), jax.tree.map(pick, new_states, states)
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from jaxjam.config import Config
 from jaxjam.env.entity_obs import entity_layout, entity_obs
+from jaxjam.env.numerics import inverse
 from jaxjam.env.reward import overlap_fraction
 from jaxjam.env.state import EnvState
 from jaxjam.env.targets import nearest_slot, target_centroids
@@ -42,8 +43,8 @@ def seed_obs(state: EnvState, config: Config):
     e = config.env
     targets = target_centroids(state.jammer_pos, state.assignment, state.centroids,
                                state.centroid_valid)
-    delta = (targets - state.jammer_pos) / e.arena_m
-    vel = state.jammer_vel / e.v_max_m_s
+    delta = (targets - state.jammer_pos) * inverse(e.arena_m)
+    vel = state.jammer_vel * inverse(e.v_max_m_s)
     band = jax.nn.one_hot(state.enemy_band, config.physics.num_bands)
     band = jnp.broadcast_to(band, (e.num_jammers, band.shape[-1]))
     return jnp.concatenate([delta, vel, band], axis=-1).astype(jnp.float32)
@@ -57,7 +58,7 @@ def neighbour_obs(state: EnvState, config: Config):
     rel = offsets(pos, pos)  # [M, M, 2]: other − self
     d2 = jnp.where(jnp.eye(m, dtype=bool), jnp.inf, sq_norm(rel))
     nearest = jnp.argmin(d2, axis=1)
-    return (rel[jnp.arange(m), nearest] / config.env.arena_m).astype(jnp.float32)
+    return (rel[jnp.arange(m), nearest] * inverse(config.env.arena_m)).astype(jnp.float32)
 
 
 def link_obs(state: EnvState, config: Config, adjacency, jammed, fiedler):
@@ -77,7 +78,7 @@ def link_obs(state: EnvState, config: Config, adjacency, jammed, fiedler):
     neg = jnp.concatenate([p[0] for p in picks], axis=1)  # [M, K]
     idx = jnp.concatenate([p[1] for p in picks], axis=1)
     valid = jnp.isfinite(neg)
-    sel = jnp.take_along_axis(rel, idx[..., None], axis=1) / e.arena_m  # [M, K, 2]
+    sel = jnp.take_along_axis(rel, idx[..., None], axis=1) * inverse(e.arena_m)  # [M, K, 2]
     feats = jnp.concatenate([
         sel,
         valid[..., None],
@@ -93,11 +94,11 @@ def reference_obs(state: EnvState, config: Config, jam_range_m):
     e = config.env
     m, a = e.num_jammers, e.arena_m
     slot, dist = nearest_slot(state.jammer_pos, state.centroids, state.centroid_valid)
-    f0 = jnp.clip(dist / a, 0.0, 1.0)
+    f0 = jnp.clip(dist * inverse(a), 0.0, 1.0)
     f1 = state.cluster_sizes[slot] / e.num_enemies
     if m > 1:
         d = pairwise_dist(state.jammer_pos, state.jammer_pos)
-        f2 = jnp.clip(jnp.sum(d, axis=1) / (m - 1) / a, 0.0, 1.0)
+        f2 = jnp.clip(jnp.sum(d, axis=1) / (m - 1) * inverse(a), 0.0, 1.0)
     else:
         f2 = jnp.full((1,), 0.5)
     f3 = jnp.broadcast_to(overlap_fraction(state.jammer_pos, jam_range_m), (m,))

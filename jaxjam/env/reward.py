@@ -9,6 +9,7 @@ from typing import NamedTuple
 import jax
 
 from jaxjam.config import EnvConfig
+from jaxjam.env.numerics import inverse, square
 from jaxjam.env.rules import LAMBDA2_EPS, model_rules
 from jaxjam.physics import distance, pairwise_dist
 
@@ -97,7 +98,7 @@ def reward_terms(reduction, jammer_band, enemy_band, jammer_pos, targets, veloci
     r2 = jnp.mean(jammer_band == enemy_band)
     dist = distance(jammer_pos, targets)
     r3 = jnp.mean(jnp.exp(-cfg.proximity_kappa_per_m * dist))
-    energy = jnp.sum(velocity * velocity, axis=-1) / cfg.v_max_m_s ** 2
+    energy = jnp.sum(velocity * velocity, axis=-1) * inverse(square(cfg.v_max_m_s))
     r4 = jnp.mean(energy) * model_rules(cfg).energy_scale
     r5 = jnp.mean(own_overlap)
     return RewardTerms(*(jnp.asarray(x, jnp.float32) for x in (reduction, r2, r3, r4, r5)))

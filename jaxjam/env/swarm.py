@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxjam.config import EnvConfig
+from jaxjam.env.numerics import scale
 
 
 def init_swarm(key, cfg: EnvConfig):
@@ -16,7 +17,7 @@ def init_swarm(key, cfg: EnvConfig):
     """
     n, a = cfg.num_enemies, cfg.arena_m
     k_pos, k_head, k_turn = jax.random.split(key, 3)
-    pos = jax.random.uniform(k_pos, (n, 2), minval=0.1 * a, maxval=0.9 * a)
+    pos = jax.random.uniform(k_pos, (n, 2), minval=scale(a, 0.1), maxval=scale(a, 0.9))
     heading = jax.random.uniform(k_head, (n,), maxval=2.0 * jnp.pi)
     vel = cfg.enemy_speed_m_s * jnp.stack([jnp.cos(heading), jnp.sin(heading)], axis=-1)
     turn = jax.random.uniform(k_turn, (n,), minval=-cfg.turn_rate0_max_rad_s,

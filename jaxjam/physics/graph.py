@@ -19,17 +19,17 @@ from jax.scipy.linalg import eigh_tridiagonal
 from jaxjam.config import PhysicsConfig
 from jaxjam.physics import fiedler_kernel
 from jaxjam.physics.geometry import midpoints, pairwise_sq_dist
-from jaxjam.physics.rf import dbm_to_w, range_m
 
 
 def band_ranges_m(physics: PhysicsConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Per-band (communication range, jamming range) in metres, `[B]` float64 each."""
-    c = physics.speed_of_light_m_s
-    comm = [range_m(dbm_to_w(physics.tx_power_dbm), dbm_to_w(s), f, c)
-            for s, f in zip(physics.sensitivity_dbm, physics.band_freqs_hz)]
-    jam = [range_m(dbm_to_w(physics.jammer_power_dbm), dbm_to_w(t), f, c)
-           for t, f in zip(physics.jam_threshold_dbm, physics.band_freqs_hz)]
-    return np.asarray(comm), np.asarray(jam)
+    """Per-band (communication range, jamming range) in metres, `[B]` each: float64 from the
+    constants (`PhysicsConfig.comm_range_m` / `jam_range_m`, the one range formula), or the
+    traced float32 ranges inside a program whose physics numbers are traced
+    (`jaxjam.config.traced.TracedPhysics`)."""
+    comm, jam = physics.comm_range_m(), physics.jam_range_m()
+    if isinstance(comm, tuple):
+        return np.asarray(comm), np.asarray(jam)
+    return comm, jam
 
 
 def link_adjacency(enemy_pos, enemy_band, physics: PhysicsConfig):

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 
 from jaxjam.config import Config
 from jaxjam.env import Action, EnvState, random_actions
+from jaxjam.env.numerics import inverse
 from jaxjam.env.observations import neighbour_obs
 from jaxjam.env.targets import target_centroids
 
@@ -35,7 +36,7 @@ def fly_to(config: Config, jammer_pos, targets):
     """Velocity `[M, 2]` m/s that reaches `targets [M, 2]` this step if it can, else full speed
     towards it on each axis (the env clips each axis to ±v_max)."""
     e = config.env
-    return jnp.clip((targets - jammer_pos) / e.dt_s, -e.v_max_m_s, e.v_max_m_s)
+    return jnp.clip((targets - jammer_pos) * inverse(e.dt_s), -e.v_max_m_s, e.v_max_m_s)
 
 
 def random_policy(config: Config) -> Policy:
