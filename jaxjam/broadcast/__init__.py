@@ -8,3 +8,4 @@ from jaxjam.broadcast.decpomdp import decpomdp_optimal_value
 from jaxjam.broadcast.planner import solve_pareto
 from jaxjam.broadcast.scalarised import convex_coverage_set, scalarised_dp
 from jaxjam.broadcast.bounded import bounded_pareto
+from jaxjam.broadcast.results import ParetoSets, best_action
