@@ -3,7 +3,6 @@ program and takes effect, the traced path equals the static one bit for bit, a g
 weights × seeds trains in one program, bad values raise the config validator's errors, and
 the sweep script takes env numbers."""
 
-import json
 import re
 
 import jax
@@ -104,20 +103,3 @@ def test_bad_values_raise_the_validators_errors():
     EnvNumbers.of(att, dbscan_eps_m=[10.0, 20.0])  # other numbers are free there
     assert set(TRACED_ENV) >= {"reward_weights", "dbscan_eps_m", "dt_s", "arena_m"}
     assert "credit_weight" not in TRACED_ENV and "max_steps" not in TRACED_ENV
-
-
-def test_sweep_script_takes_env_numbers(tmp_path, monkeypatch, capsys):
-    from experiments.hparam_sweep import main, parse_grid
-
-    monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")
-    out = main(["--smoke", "--grid", "env.dbscan_eps_m=15,25", "env.reward_weights=1,0.3,0.2,0.1,0.2",
-                "--out", str(tmp_path / "s.json")])
-    text = capsys.readouterr().out
-    assert "4 members (2 grid points × 2 seeds) trained in one program" in text
-    rows = json.load(open(tmp_path / "s.json"))["rows"]
-    assert [r["env.dbscan_eps_m"] for r in rows] == [15.0, 25.0] == [r["env.dbscan_eps_m"] for r in out["rows"]]
-    assert all(set(r["baselines"]) == {"random", "heuristic"} for r in rows)  # per grid point
-    assert parse_grid(["env.reward_weights=1,0,0,0,0/1,0.3,0.2,0.1,0.2"]) == {
-        "env.reward_weights": [(1.0, 0.0, 0.0, 0.0, 0.0), (1.0, 0.3, 0.2, 0.1, 0.2)]}
-    with pytest.raises(ValueError, match="env.NAME"):
-        parse_grid(["env.num_jammers=4,8"])

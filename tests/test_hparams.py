@@ -53,15 +53,23 @@ def test_a_grid_in_one_program_equals_each_run_alone():
 
 
 def test_sweep_script_trains_the_grid_and_reports_each_point(tmp_path, monkeypatch, capsys):
+    """PPO numbers × env numbers × seeds in one program; baselines per env grid point."""
     from experiments.hparam_sweep import main, parse_grid
 
     monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")
-    out = main(["--smoke", "--grid", "ppo.lr_actor=1e-4,1e-2", "ppo.entropy_coef=0.001",
-                "--out", str(tmp_path / "s.json")])
+    out = main(["--smoke", "--grid", "ppo.lr_actor=1e-4,1e-2", "env.dbscan_eps_m=15,25",
+                "env.reward_weights=1,0.3,0.2,0.1,0.2", "--out", str(tmp_path / "s.json")])
     text = capsys.readouterr().out
-    assert "4 members (2 grid points × 2 seeds) trained in one program" in text
+    assert "8 members (4 grid points × 2 seeds) trained in one program" in text
     rows = json.load(open(tmp_path / "s.json"))["rows"]
-    assert [r["lr_actor"] for r in rows] == [1e-4, 1e-2] == [r["lr_actor"] for r in out["rows"]]
+    points = sorted((r["lr_actor"], r["env.dbscan_eps_m"]) for r in rows)
+    assert points == [(1e-4, 15.0), (1e-4, 25.0), (1e-2, 15.0), (1e-2, 25.0)]
+    assert [r["lr_actor"] for r in rows] == [r["lr_actor"] for r in out["rows"]]
     assert all(0.0 <= r["trained (mode)"][0] <= 100.0 for r in rows)
+    assert all(set(r["baselines"]) == {"random", "heuristic"} for r in rows)  # per grid point
+    assert parse_grid(["env.reward_weights=1,0,0,0,0/1,0.3,0.2,0.1,0.2"]) == {
+        "env.reward_weights": [(1.0, 0.0, 0.0, 0.0, 0.0), (1.0, 0.3, 0.2, 0.1, 0.2)]}
     with pytest.raises(ValueError, match="ppo.NAME=V1,V2"):
         parse_grid(["ppo.hidden=8,16"])
+    with pytest.raises(ValueError, match="env.NAME"):
+        parse_grid(["env.num_jammers=4,8"])

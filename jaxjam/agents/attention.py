@@ -39,39 +39,22 @@ def _dtype(name: str):
 
 
 class _Block(nn.Module):
-    """Pre-LN transformer block over tokens `[..., T, H]` with key mask `[..., T]`."""
+    """Pre-LN transformer block: queries `x` `[..., Q, H]` attend to `keys` `[..., T, H]` (None:
+    to LayerNorm(x) itself, i.e. self-attention, Q = T) with key mask `valid` `[..., T]`."""
 
     hidden: int
     heads: int
     dtype: object = None
 
     @nn.compact
-    def __call__(self, x, valid):
+    def __call__(self, x, valid, keys=None):
         mask = valid[..., None, None, :]  # [..., 1 (heads), 1 (queries), T]
         y = nn.LayerNorm(epsilon=1e-5, dtype=self.dtype)(x)
         x = x + nn.MultiHeadDotProductAttention(num_heads=self.heads, qkv_features=self.hidden,
-                                                out_features=self.hidden, dtype=self.dtype)(y, y, mask=mask)
+                                                out_features=self.hidden, dtype=self.dtype)(
+            y, y if keys is None else keys, mask=mask)
         y = nn.LayerNorm(epsilon=1e-5, dtype=self.dtype)(x)
         return x + _dense(self.hidden, 1.0, dtype=self.dtype)(
-            nn.relu(_dense(self.hidden, _SQRT2, dtype=self.dtype)(y)))
-
-
-class _QueryBlock(nn.Module):
-    """Pre-LN block in which one query token `[..., 1, H]` attends to keys `[..., T, H]`
-    (already normalised) with mask `[..., T]`: cost linear in T."""
-
-    hidden: int
-    heads: int
-    dtype: object = None
-
-    @nn.compact
-    def __call__(self, q, keys, valid):
-        mask = valid[..., None, None, :]
-        y = nn.LayerNorm(epsilon=1e-5, dtype=self.dtype)(q)
-        q = q + nn.MultiHeadDotProductAttention(num_heads=self.heads, qkv_features=self.hidden,
-                                                out_features=self.hidden, dtype=self.dtype)(y, keys, mask=mask)
-        y = nn.LayerNorm(epsilon=1e-5, dtype=self.dtype)(q)
-        return q + _dense(self.hidden, 1.0, dtype=self.dtype)(
             nn.relu(_dense(self.hidden, _SQRT2, dtype=self.dtype)(y)))
 
 
@@ -109,7 +92,7 @@ class TokenEncoder(nn.Module):
             keys = nn.LayerNorm(epsilon=1e-5, dtype=dt)(x)
             q = x[..., :1, :]
             for _ in range(self.layers):
-                q = _QueryBlock(self.hidden, self.heads, dt)(q, keys, valid)
+                q = _Block(self.hidden, self.heads, dt)(q, valid, keys)
             x = jnp.concatenate([q, x[..., 1:, :]], axis=-2)
         x = nn.LayerNorm(epsilon=1e-5, dtype=dt)(x).astype(jnp.float32)
         return x[..., 0, :], x[..., 1:1 + self.layout.links, :]
