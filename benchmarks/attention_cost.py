@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from _timing import compile_and_time, header
+from train_profile import parse_variant
 from jaxjam.agents.mappo import init_train_state
 from jaxjam.config import override, preset
 from jaxjam.env import obs_dim, reset
@@ -65,8 +66,8 @@ def main():
     print("|---|---|---|---|---|")
     first = None
     for text in args.variant or ["base:"]:
-        name, _, rest = text.partition(":")
-        cfg = override(base, dict(kv.split("=", 1) for kv in rest.split(",") if kv))
+        name, _, sets = parse_variant(text)
+        cfg = override(base, sets)
         c, t, _ = cost(cfg, obs)
         first = first or t
         print(f"| {name} | {c:.1f} | {1e3 * t:.1f} | {1e9 * t / obs.shape[0] / obs.shape[1]:,.0f} | "

@@ -144,10 +144,17 @@ def test_pointer_head_flies_to_the_chosen_candidate():
 
 
 def test_query_mode_is_cheaper_and_bfloat16_stays_close_to_float32():
-    """"query" has fewer attention parameters per block than "self" (no token-to-token
-    attention: link tokens are context-free) and bfloat16 computes the same function up to its
-    rounding, with float32 outputs."""
+    """"query" compiles to fewer FLOPs than "self" (no token-to-token attention: link tokens
+    are context-free), by XLA's own cost analysis, and bfloat16 computes the same function up
+    to its rounding, with float32 outputs."""
     obs, _ = _state(ENT)
+    flops = {}
+    for name, mode in (("self", {}), ("query", QUERY)):
+        ts = _nets(override(ENT, mode))
+        cost = jax.jit(lambda p, o, ts=ts: ts.actor.apply(p, o).mode().velocity).lower(
+            ts.actor_params, jnp.asarray(obs)).compile().cost_analysis()
+        flops[name] = (cost[0] if isinstance(cost, list) else cost)["flops"]
+    assert 0 < flops["query"] < 0.5 * flops["self"], flops
     for mode in ({}, QUERY):
         cfg = override(ENT, mode)
         ts = _nets(cfg)
