@@ -35,7 +35,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script
 from experiments.curriculum import SMOKE, pct  # noqa: E402  (the same tiny configs as its smoke run)
-from jaxjam.config import override, preset  # noqa: E402
+from jaxjam.config import load_yaml, override, preset  # noqa: E402
 from jaxjam.curriculum import scaled  # noqa: E402
 from jaxjam.evaluate import compare_policies, compare_seeds  # noqa: E402
 from jaxjam.policies import baselines  # noqa: E402
@@ -115,24 +115,59 @@ def plot(rows: list[dict], exp: int, path: str) -> None:
     plt.close(fig)
 
 
+def replot(out_dir: str) -> dict:
+    """Redraw every exp*.json in `out_dir`. A setting missing from exp 2 is taken from exp 3
+    (its first milestone at or past exp 2's step budget) when both ran the same config; the
+    row then carries `"from": "exp3"` (its learning-rate schedule spans exp 3's largest budget)."""
+    data = {e: json.load(open(path)) for e in (1, 2, 3)
+            if os.path.exists(path := os.path.join(out_dir, f"exp{e}.json"))}
+    same = lambda a, b: (a.get("config"), a["base"]) == (b.get("config"), b["base"])
+    if 2 in data and 3 in data and same(data[2], data[3]):
+        have = {(r["M"], r["N"]) for r in data[2]["rows"]}
+        later = [r for r in data[3]["rows"] if r["env_steps"] >= data[2]["steps"]]
+        if later and (later[0]["M"], later[0]["N"]) not in have:
+            data[2]["rows"].append({**later[0], "from": "exp3"})
+            data[2]["rows"].sort(key=lambda r: (r["M"], r["N"]))
+            with open(os.path.join(out_dir, "exp2.json"), "w") as fh:
+                json.dump(data[2], fh, indent=1)
+    for exp, d in data.items():
+        plot(d["rows"], exp, os.path.join(out_dir, f"exp{exp}.png"))
+    return data
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--exp", type=int, choices=(1, 2, 3), nargs="+", default=[1, 2, 3])
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--steps", type=int, default=1_000_000, help="env steps per seed (exp 1, 2)")
     ap.add_argument("--episodes", type=int, default=32)
+    ap.add_argument("--config", default=None, help="YAML config as the base (else preset default); "
+                    "every setting gets its M, N and arena from `scaled`")
     ap.add_argument("--base", nargs="*", default=[], metavar="SECTION.FIELD=VALUE")
+    ap.add_argument("--scales", default=None, metavar="MxN,...",
+                    help="run only these settings of the chosen experiments, e.g. 10x25,20x50")
     ap.add_argument("--no-planner", action="store_true", help="skip the planner (slow on CPU at M=40)")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes (the test suite's run)")
     ap.add_argument("--out", default="runs/scaling")
+    ap.add_argument("--replot", action="store_true", help="only redraw the figures of --out's JSON "
+                    "(exp 2 borrows its missing largest setting from exp 3 when the configs match)")
     args = ap.parse_args(argv)
+    if args.replot:
+        return replot(args.out)
     apply_default_xla_flags()
     settings, budgets = dict(SETTINGS), BUDGETS
     if args.smoke:
         settings = {1: [(2, 6), (2, 8)], 2: [(2, 6), (3, 8)], 3: [(3, 8)]}
         budgets, args.steps, args.seeds, args.episodes = (32, 64), 64, 2, 2
         args.base, args.no_planner = SMOKE["base"] + args.base, True
-    base = override(preset("default"), dict(item.split("=", 1) for item in args.base))
+    start = load_yaml(args.config, preset("default")) if args.config else preset("default")
+    base = override(start, dict(item.split("=", 1) for item in args.base))
+    if args.scales:
+        keep = {tuple(int(v) for v in item.split("x")) for item in args.scales.split(",") if item}
+        unknown = keep - {mn for exp in args.exp for mn in settings[exp]}
+        if unknown:
+            raise ValueError(f"--scales: {sorted(unknown)} are not settings of experiments {args.exp}")
+        settings = {exp: [mn for mn in mns if mn in keep] for exp, mns in settings.items()}
     os.makedirs(args.out, exist_ok=True)
     out = {}
     for exp in args.exp:
@@ -141,11 +176,13 @@ def main(argv=None) -> dict:
             milestones = budgets if exp == 3 else (args.steps,)
             cfg = scaled(base, m, n, **{"ppo.total_steps": max(milestones)})
             rows += train_and_score(cfg, args.seeds, args.episodes, milestones, not args.no_planner)[0]
+            stem = os.path.join(args.out, f"exp{exp}")
+            with open(stem + ".json", "w") as fh:  # after every setting: a cut-off run keeps its rows
+                json.dump({"seeds": args.seeds, "episodes": args.episodes, "base": args.base,
+                           "steps": args.steps, "config": args.config, "rows": rows}, fh, indent=1)
+        if not rows:  # --scales left none of this experiment's settings
+            continue
         out[f"exp{exp}"] = rows
-        stem = os.path.join(args.out, f"exp{exp}")
-        with open(stem + ".json", "w") as fh:
-            json.dump({"seeds": args.seeds, "episodes": args.episodes, "base": args.base, "rows": rows},
-                      fh, indent=1)
         plot(rows, exp, stem + ".png")
         print(f"wrote {stem}.json and {stem}.png")
     return out

@@ -127,13 +127,20 @@ def main(argv=None) -> dict:
     marks = sorted({max(1, args.target_steps * (i + 1) // args.milestones) for i in range(args.milestones)})
     print(f"target: M={scales[-1][0]} N={scales[-1][1]}, {args.target_steps:,} steps × {args.seeds} "
           f"seeds, fine-tuned and from scratch", flush=True)
-    tune, _ = train_and_score(tgt_cfg, args.seeds, args.episodes, marks, not args.no_planner, params)
-    scratch, _ = train_and_score(tgt_cfg, args.seeds, args.episodes, marks, not args.no_planner)
     os.makedirs(args.out, exist_ok=True)
     out = {"seeds": args.seeds, "episodes": args.episodes, "base": args.base, "target_set": args.target_set,
-           "source_steps": args.source_steps, "zero_shot": zs, "fine_tuned": tune, "scratch": scratch}
-    with open(os.path.join(args.out, "transfer.json"), "w") as fh:
-        json.dump(out, fh, indent=1)
+           "source_steps": args.source_steps, "target_steps": args.target_steps, "zero_shot": zs}
+
+    def save(**rows):  # after every stage: a cut-off run keeps what it measured
+        out.update(rows)
+        with open(os.path.join(args.out, "transfer.json"), "w") as fh:
+            json.dump(out, fh, indent=1)
+
+    save()
+    tune, _ = train_and_score(tgt_cfg, args.seeds, args.episodes, marks, not args.no_planner, params)
+    save(fine_tuned=tune)
+    scratch, _ = train_and_score(tgt_cfg, args.seeds, args.episodes, marks, not args.no_planner)
+    save(scratch=scratch)
     plot(zs, tune, scratch, zs[-1]["zero-shot (mode)"], os.path.join(args.out, "transfer.png"))
     for name, rows in (("fine-tuned", tune), ("from scratch", scratch)):
         print(f"{name:>12} at M={scales[-1][0]}: " + ", ".join(
