@@ -22,6 +22,9 @@ from jaxjam.rundir import set_aside
 # settings that do not touch the trained numbers (where files go, evaluation, retention).
 FREE_TO_CHANGE = ("ppo.total_steps", "run.out", "run.eval_episodes", "run.baselines",
                   "run.keep_checkpoints")
+# A checkpoint is numbered by chunk and the run continues at chunk + 1: these set the env steps
+# of a chunk, so a resume that changed them would count its steps wrongly (never allowed).
+CHUNK_GEOMETRY = ("run.updates_per_chunk", "ppo.rollout_steps", "ppo.num_envs")
 
 
 class NothingToResume(ValueError):
@@ -73,10 +76,15 @@ def config_changes(saved: dict, cfg: Config) -> list[tuple[str, object, object]]
 
 def check_config_change(saved: dict | None, cfg: Config, allow: bool) -> list[str]:
     """Lines describing the changes (e.g. "ppo.total_steps: 64 -> 128"); ValueError naming them
-    if any is outside FREE_TO_CHANGE and `allow` is False."""
+    if any is outside FREE_TO_CHANGE and `allow` is False, or in CHUNK_GEOMETRY (always)."""
     if saved is None:
         return []
     changes = config_changes(saved, cfg)
+    fixed = [f"{k}: {a!r} -> {b!r}" for k, a, b in changes if k in CHUNK_GEOMETRY]
+    if fixed:
+        raise ValueError("--resume: " + "; ".join(fixed) + " — these set the env steps of a chunk, "
+                         "which numbers the checkpoints; resume with the checkpoint's values "
+                         f"({', '.join(CHUNK_GEOMETRY)}), or start a new run with --init-from")
     lines = [f"{k}: {a!r} -> {b!r}" for k, a, b in changes]
     blocked = [f"{k}: {a!r} -> {b!r}" for k, a, b in changes if k not in FREE_TO_CHANGE]
     if blocked and not allow:

@@ -74,7 +74,8 @@ def train_and_evaluate(cfg: Config, resume: bool = False, step: int | None = Non
     Refused with a one-line ValueError before anything compiles: a run directory that another
     live process writes (`jaxjam.rundir` lock, taken by process 0 only), checkpoints without
     `resume`, `resume` without checkpoints, a `step` (chunk) that does not exist, a config that
-    differs from the checkpoint's beyond `resume.FREE_TO_CHANGE` without `allow_config_change`.
+    differs from the checkpoint's beyond `resume.FREE_TO_CHANGE` without `allow_config_change`
+    (and one that changes `resume.CHUNK_GEOMETRY`, always).
     A corrupt checkpoint is named; `last_good` falls back to the newest readable older one.
     Training stops (NonFiniteError, the bad chunk unsaved) at the first non-finite metric or
     parameter. Returns {"wall_s", "steps_per_s", "env_steps", "results"} (see `evaluate_runner`).

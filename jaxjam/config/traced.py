@@ -68,7 +68,7 @@ class EnvNumbers:
                                  f"{arr.shape}: a grid is [G, {width}]")
             shape = arr.shape[:-1] if width and arr.ndim else arr.shape
             cols[key], lead = (arr, shape), np.broadcast_shapes(lead, shape)
-        members = [_member(config, {k: _pick(a, s, lead, i) for k, (a, s) in cols.items()})
+        members = [override(config, {k: _pick(a, s, lead, i) for k, (a, s) in cols.items()})
                    for i in np.ndindex(lead)] if cols else [config]
         for member in members:
             _check_static(config, member)
@@ -104,11 +104,6 @@ def _pick(arr: np.ndarray, shape: tuple, lead: tuple, index: tuple):
     """Member `index` of a column whose grid shape `shape` broadcasts to `lead`: a Python value."""
     sub = np.broadcast_to(arr, lead + arr.shape[len(shape):])[index]
     return tuple(x.item() for x in sub) if sub.ndim else sub.item()
-
-
-def _member(config: Config, updates: dict) -> Config:
-    """One grid member: `override` (the config validator's checks and messages)."""
-    return override(config, updates)
 
 
 def _check_static(config: Config, member: Config) -> None:
