@@ -58,13 +58,8 @@ class _Block(nn.Module):
             nn.relu(_dense(self.hidden, _SQRT2, dtype=self.dtype)(y)))
 
 
-class TokenEncoder(nn.Module):
-    """obs `[..., D]` -> (self `[..., H]`, link tokens `[..., K, H]`), after `layers` blocks.
-
-    `mode` "self": blocks of self-attention over [self, tokens] (every token sees every other,
-    cost ∝ T² per jammer). "query": tokens are embedded independently and only the self token
-    attends to [self, tokens] in each block (cost ∝ T); link tokens come out context-free.
-    `dtype` "bfloat16" computes in bfloat16 (outputs float32)."""
+class _Encoded(nn.Module):
+    """The encoder's fields, shared by the encoder, the actor and the critic."""
 
     layout: EntityLayout
     hidden: int = 128
@@ -72,6 +67,19 @@ class TokenEncoder(nn.Module):
     layers: int = 2
     mode: str = "self"
     dtype: str = "float32"
+
+    def encode(self, obs):
+        """`TokenEncoder` with these fields (built inside the caller's compact call)."""
+        return TokenEncoder(self.layout, self.hidden, self.heads, self.layers, self.mode, self.dtype)(obs)
+
+
+class TokenEncoder(_Encoded):
+    """obs `[..., D]` -> (self `[..., H]`, link tokens `[..., K, H]`), after `layers` blocks.
+
+    `mode` "self": blocks of self-attention over [self, tokens] (every token sees every other,
+    cost ∝ T² per jammer). "query": tokens are embedded independently and only the self token
+    attends to [self, tokens] in each block (cost ∝ T); link tokens come out context-free.
+    `dtype` "bfloat16" computes in bfloat16 (outputs float32)."""
 
     @nn.compact
     def __call__(self, obs):
@@ -98,20 +106,14 @@ class TokenEncoder(nn.Module):
         return x[..., 0, :], x[..., 1:1 + self.layout.links, :]
 
 
-class AttentionActor(nn.Module):
+class AttentionActor(_Encoded):
     """Per-jammer policy over the entity row: obs `[..., D]` -> hybrid distribution `[...]`.
 
     `steps_per_range` `[B]`: R_b / (dt · v_max) per band b, so an offset in units of R becomes
     the velocity (units of v_max) that covers it in one step.
     """
 
-    layout: EntityLayout
-    steps_per_range: tuple[float, ...]
-    hidden: int = 128
-    heads: int = 4
-    layers: int = 2
-    mode: str = "self"
-    dtype: str = "float32"
+    steps_per_range: tuple[float, ...] = ()  # required: one per band
     num_bands: int = 4
     log_std_min: float = -1.0
     log_std_max: float = 0.5
@@ -119,8 +121,10 @@ class AttentionActor(nn.Module):
 
     @nn.compact
     def __call__(self, obs: jax.Array):
-        h_self, h_links = TokenEncoder(self.layout, self.hidden, self.heads, self.layers, self.mode,
-                                       self.dtype)(obs)
+        if len(self.steps_per_range) != self.num_bands:
+            raise ValueError(f"AttentionActor.steps_per_range needs {self.num_bands} values (one per "
+                             f"band), got {len(self.steps_per_range)}")
+        h_self, h_links = self.encode(obs)
         own, links, _, _ = self.layout.split(obs)
         x = nn.relu(_dense(self.hidden, _SQRT2)(h_self))
         band = own[..., 4:4 + self.num_bands]  # enemy band one-hot
@@ -143,7 +147,7 @@ class AttentionActor(nn.Module):
         return hybrid_distribution(loc, log_std, logits)
 
 
-class AttentionCritic(nn.Module):
+class AttentionCritic(_Encoded):
     """Centralised value over all M entity rows `[..., M, D]` -> V `[..., M]`.
 
     Jammers are encoded by a `TokenEncoder` and pooled by attention from a learned query,
@@ -151,19 +155,12 @@ class AttentionCritic(nn.Module):
     rewards); otherwise one value per env, broadcast to the M agents.
     """
 
-    layout: EntityLayout
-    hidden: int = 128
-    heads: int = 4
-    layers: int = 2
-    mode: str = "self"
-    dtype: str = "float32"
     own_obs: bool = False
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> jax.Array:
         chex.assert_shape(obs, (..., None, self.layout.dim))  # [..., M, D]: every agent's row
-        h, _ = TokenEncoder(self.layout, self.hidden, self.heads, self.layers, self.mode,
-                            self.dtype)(obs)  # [..., M, H]
+        h, _ = self.encode(obs)  # [..., M, H]
         query = self.param("query", nn.initializers.normal(1.0 / math.sqrt(self.hidden)),
                            (self.hidden,))
         q = jnp.broadcast_to(query, h.shape[:-2] + (1, self.hidden))
