@@ -31,6 +31,7 @@ FLAGS = {
     "lr_actor": "ppo.lr_actor", "lr_critic": "ppo.lr_critic", "hidden": "ppo.hidden",
     "num_minibatches": "ppo.num_minibatches", "network": "ppo.network",
     "imitation_coef": "ppo.imitation_coef", "teacher_envs": "ppo.teacher_envs",
+    "teacher_shortlist": "ppo.teacher_shortlist",
     "seed": "run.seed", "num_seeds": "run.num_seeds", "out": "run.out",
     "updates_per_chunk": "run.updates_per_chunk", "eval_episodes": "run.eval_episodes",
     "devices": "run.devices", "init_from": "run.init_from",

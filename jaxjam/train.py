@@ -98,7 +98,7 @@ def make_train(config: Config, mesh=None) -> Trainer:
         raise ValueError("ppo.teacher_envs must be 0 (all envs) when training is sharded over devices")
 
     def teacher(keys, obs, state, numbers):  # the planner's actions `[B, M]` (m/s) in these envs
-        return jax.vmap(planner_policy(with_numbers(static, numbers)))(keys, obs, state)
+        return jax.vmap(planner_policy(with_numbers(static, numbers), p.teacher_shortlist))(keys, obs, state)
 
     def init(key, hparams: PPONumbers | None = None, env_numbers: EnvNumbers | None = None) -> Runner:
         """A fresh runner; the traced numbers default to the config's (`hparams`: PPO,
