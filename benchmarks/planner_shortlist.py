@@ -4,8 +4,9 @@ Per target the planner computes the Fiedler vector once and checks `shortlist` l
 top by Fiedler sensitivity) by the λ₂ each leaves: ~(shortlist + 1) eigensolves per target, M
 targets per env-step. The teacher of `ppo.imitation_coef > 0` runs it on `ppo.teacher_envs`
 envs each step (`ppo.teacher_shortlist`). This times one batched planner step over `--envs`
-reset states and evaluates each shortlist as a policy on the same episodes; ratios against
-the first row, all in this one process.
+reset states and evaluates each shortlist as a policy on the same episodes (Δ: the paired
+per-episode difference from the first row, with its 95 % CI); ratios against the first row,
+all in this one process.
 
     python benchmarks/planner_shortlist.py --preset default --shortlists 8 4 2 1 --episodes 64
     python benchmarks/planner_shortlist.py --preset large --shortlists 8 4 2 1 --episodes 8 --envs 16
@@ -17,11 +18,12 @@ import argparse
 from functools import partial
 
 import jax
+import numpy as np
 
 from _timing import compile_and_time, header
 from jaxjam.config import preset
 from jaxjam.env import reset
-from jaxjam.evaluate import compare_policies
+from jaxjam.evaluate import ci95, rollout_metrics
 from jaxjam.policies import planner_policy
 
 
@@ -47,18 +49,21 @@ def main(argv=None) -> list[dict]:
     e = cfg.env
     print(header(f"Planner shortlist ({args.preset}: M={e.num_jammers}, N={e.num_enemies}; "
                  f"{args.envs} envs timed, {args.episodes} episodes evaluated)"))
-    print("| shortlist | µs per env-step | × first | mean λ₂ reduction % | final-step % |")
-    print("|---|---|---|---|---|")
-    rows, key = [], jax.random.PRNGKey(10_000)
+    print("| shortlist | µs per env-step | × first | mean λ₂ reduction % | Δ vs first (paired) | final-step % |")
+    print("|---|---|---|---|---|---|")
+    rows, key, first = [], jax.random.PRNGKey(10_000), None
     for k in args.shortlists:
         _, t = step_cost(cfg, k, args.envs)
-        res = compare_policies(cfg, {"planner": planner_policy(cfg, k)}, key, args.episodes)["planner"]
-        rows.append({"shortlist": k, "s_per_env_step": t / args.envs,
-                     "mean": res["mean_reduction"], "final": res["final_reduction"]})
+        m = jax.device_get(rollout_metrics(cfg, planner_policy(cfg, k), key, args.episodes))
+        per_episode = np.asarray(m["mean_reduction"], np.float64)  # [episodes]: each its step average
+        first = per_episode if first is None else first
+        rows.append({"shortlist": k, "s_per_env_step": t / args.envs, "mean": ci95(per_episode),
+                     "delta": ci95(per_episode - first), "final": ci95(m["final_reduction"])})
         r = rows[-1]
         print(f"| {k if k else 'every link'} | {1e6 * r['s_per_env_step']:,.0f} | "
               f"{r['s_per_env_step'] / rows[0]['s_per_env_step']:.2f} | "
               f"{100 * r['mean'][0]:.1f} ± {100 * r['mean'][1]:.1f} | "
+              f"{100 * r['delta'][0]:+.1f} ± {100 * r['delta'][1]:.1f} | "
               f"{100 * r['final'][0]:.1f} ± {100 * r['final'][1]:.1f} |", flush=True)
     return rows
 
