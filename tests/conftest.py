@@ -56,3 +56,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords and not has_gpu:
             item.add_marker(skip)
+    # Files with a `slow` test first, each file's tests together and in their order: xdist
+    # (`--dist loadfile --no-loadscope-reorder`, pyproject) hands out files in this order, so the
+    # long ones start early and the many short files fill the end instead of one worker idling
+    # behind a long file handed out last.
+    slow_files = {item.path for item in items if "slow" in item.keywords}
+    items.sort(key=lambda item: item.path not in slow_files)  # stable: the rest keep their order

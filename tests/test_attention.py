@@ -189,6 +189,7 @@ def test_bad_settings_are_refused_by_name():
         make_networks(ENT.ppo, 4)
 
 
+@pytest.mark.slow
 def test_tiny_cpu_run_of_the_attention_policy_beats_random():
     """A few updates of the attention policy (entity obs, planner teacher) on a tiny case:
     its deterministic policy beats random on the same episodes, CIs apart."""

@@ -3,6 +3,8 @@
 import json
 import os
 
+import pytest
+
 from experiments.scripted_baselines import scripted_policies
 from experiments.seed_sweep import main as seed_sweep_main
 from jaxjam.config import override, preset
@@ -14,6 +16,7 @@ def test_scripted_baselines_script_lists_the_library_policies():
     assert set(scripted_policies(CFG)) >= {"random", "heuristic", "stay", "disperse 30 m", "diffuse 1.65"}
 
 
+@pytest.mark.slow
 def test_seed_sweep_trains_two_seeds_and_reports_both_policies(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")  # keep this process's env as it is
     out = str(tmp_path / "sweep")
@@ -43,6 +46,7 @@ def test_random_weights_lower_bound_never_exceeds_the_exact_ccs():
     assert counts == sorted(counts) and len(exact) // 4 <= counts[-1] <= len(exact), (counts, len(exact))
 
 
+@pytest.mark.slow
 def test_curriculum_smoke_trains_two_stages_and_evaluates_zero_shot(tmp_path, monkeypatch, capsys):
     from experiments.curriculum import main as curriculum_main
 
@@ -59,7 +63,6 @@ def test_curriculum_smoke_trains_two_stages_and_evaluates_zero_shot(tmp_path, mo
 
 
 def test_curriculum_stages_parse_and_scale_the_arena():
-    import pytest
     from jaxjam.curriculum import parse_stages, stage_configs
 
     cfgs = stage_configs(preset("default"), parse_stages("4x10:64, 10x25:128"))
@@ -73,6 +76,7 @@ def test_curriculum_stages_parse_and_scale_the_arena():
         parse_stages("4x1:64")
 
 
+@pytest.mark.slow
 def test_scaling_smoke_writes_each_experiment_with_milestones(tmp_path, monkeypatch, capsys):
     from experiments.scaling import main as scaling_main
 
@@ -89,6 +93,7 @@ def test_scaling_smoke_writes_each_experiment_with_milestones(tmp_path, monkeypa
     assert "M=  3 N=  8" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_transfer_smoke_zero_shot_then_fine_tune_vs_scratch(tmp_path, monkeypatch, capsys):
     """experiments/transfer.py: zero-shot rows at every scale, fine-tuned and from-scratch rows
     at equal target steps; the fine-tuned run starts from the source parameters (at step 0 of

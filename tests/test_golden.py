@@ -176,6 +176,7 @@ def computed():
         return {name: f.result() for name, f in futures.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [f"train_{c}" for c in sorted(CASES)] + ["env_reference"])
 def test_matches_golden(computed, name):
     _check(name, computed[name])

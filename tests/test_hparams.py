@@ -52,6 +52,7 @@ def test_a_grid_in_one_program_equals_each_run_alone():
             np.testing.assert_allclose(np.asarray(x), np.asarray(y)[i], rtol=2e-3, atol=2e-4)
 
 
+@pytest.mark.slow
 def test_sweep_script_trains_the_grid_and_reports_each_point(tmp_path, monkeypatch, capsys):
     """PPO numbers × env numbers × seeds in one program; baselines per env grid point."""
     from experiments.hparam_sweep import main, parse_grid

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARGS = ["--total-steps", "256", "--num-envs", "4", "--rollout-steps", "8", "--hidden", "8",
         "--updates-per-chunk", "1", "--max-steps", "8", "--eval-episodes", "2", "--seed", "5",
@@ -43,6 +45,7 @@ def _killed_at_random(out: str, rng: random.Random) -> int:
     return _rows(csv_path)
 
 
+@pytest.mark.slow
 def test_random_sigkills_then_resume_end_byte_identical(tmp_path):
     ref = str(tmp_path / "ref")
     done = subprocess.run(_cmd(ref), env=_env(), capture_output=True, text=True, timeout=600)

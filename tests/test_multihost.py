@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from conftest import FAST_TEST_COMPILE
 
@@ -74,6 +75,7 @@ def _ok(results) -> None:
         assert rc == 0, f"process {i} exited with {rc}:\n{out[-4000:]}"
 
 
+@pytest.mark.slow
 def test_two_processes_match_one_process_mesh_and_resume_after_a_kill(tmp_path):
     multi, single, cache = tmp_path / "multi", tmp_path / "single", str(tmp_path / "xla")
     results = _train("--devices", "0", "--out", str(multi), cache=cache)

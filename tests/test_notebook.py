@@ -89,6 +89,7 @@ def test_notebooks_are_clean_and_parametrised():
         assert "JAXJAM_NB_SMOKE" in "".join(first["source"]), f"{name}: no smoke switch"
 
 
+@pytest.mark.slow
 def test_notebooks_run_headless(tmp_path, monkeypatch):
     pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")

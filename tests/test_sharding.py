@@ -149,11 +149,13 @@ def _run_on_two_devices(script: str, *args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_two_device_data_parallel_matches_single_device(tmp_path):
     proc = _run_on_two_devices(CHECK, str(tmp_path / "ck"))
     assert proc.returncode == 0 and "SHARDING OK" in proc.stdout, proc.stdout + proc.stderr[-4000:]
 
 
+@pytest.mark.slow
 def test_two_seeds_on_two_devices_match_the_seeds_without_a_mesh():
     proc = _run_on_two_devices(SEEDS_CHECK)
     assert proc.returncode == 0 and "SEEDS OK" in proc.stdout, proc.stdout + proc.stderr[-4000:]

@@ -25,6 +25,7 @@ PER_AGENT = override(TINY, {"env.credit_weight": 1.0, "env.own_overlap": True,
 TEACHER = override(TINY, {"env.obs": "local_graph", "ppo.imitation_coef": 1.0})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cfg", [TINY, PER_AGENT, TEACHER], ids=["team_reward", "per_agent_rewards",
                                                              "planner_teacher"])
 def test_learning_beats_random_on_same_episodes(cfg):
@@ -46,6 +47,7 @@ def test_learning_beats_random_on_same_episodes(cfg):
         assert "imitation_loss" not in m
 
 
+@pytest.mark.slow
 def test_seed_vmap_matches_single_seed_runs():
     cfg = override(TINY, {"ppo.total_steps": 32 * 32 * 2, "run.updates_per_chunk": 2})
     tr = make_train(cfg)
@@ -78,6 +80,7 @@ def _tensorboard_scalars(tb_dir) -> dict[str, list[tuple[int, float]]]:
     return out
 
 
+@pytest.mark.slow
 def test_cli_train_resume_eval_and_errors(tmp_path, capsys):
     out = str(tmp_path / "run")
     args = ["train", "--total-steps", "512", "--num-envs", "8", "--rollout-steps", "16",
@@ -115,6 +118,7 @@ def test_cli_train_resume_eval_and_errors(tmp_path, capsys):
     assert cli_main(["eval", "--checkpoint", str(tmp_path / "missing")]) == 2
 
 
+@pytest.mark.slow
 def test_large_scale_smoke(tmp_path, monkeypatch):
     monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")  # keep this process's env as it is
     import importlib.util

@@ -28,6 +28,7 @@ def run_dir(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_eval_at_another_scale_writes_its_own_file(run_dir, capsys):
     capsys.readouterr()
     assert cli_main(["eval", "--checkpoint", run_dir, "--num-jammers", "5", "--num-enemies", "12",
@@ -42,6 +43,7 @@ def test_eval_at_another_scale_writes_its_own_file(run_dir, capsys):
     assert json.load(open(os.path.join(run_dir, "config.json")))["env"]["num_jammers"] == 3
 
 
+@pytest.mark.slow
 def test_fine_tuning_starts_from_the_checkpoint_networks(run_dir, tmp_path, capsys):
     cfg, src, _, _ = restore_run(run_dir)
     new = override(cfg, {"env.num_jammers": 5, "env.num_enemies": 12, "run.num_seeds": 2})
@@ -78,6 +80,7 @@ def test_scales_a_policy_cannot_run_at_are_refused_with_the_reason():
     assert scale_note(lg, at_scale(lg, scale_updates(num_jammers=6))) is None
 
 
+@pytest.mark.slow
 def test_render_animates_the_trained_policy_and_a_baseline_on_the_same_episode(run_dir, tmp_path, capsys):
     from PIL import Image
 
