@@ -33,13 +33,15 @@ def _rows(path: str) -> int:
 
 
 def _killed_at_random(out: str, rng: random.Random) -> int:
-    """Start a run, SIGKILL it a random 0-1.5 s after its first CSV row; the rows it had."""
+    """Start a run, SIGKILL it at a random moment after its k-th CSV row (k random in 1-6, then
+    a random 0-50 ms: between or inside chunks, also when cached programs make the run fast);
+    the rows it had."""
     proc = subprocess.Popen(_cmd(out), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     csv_path = os.path.join(out, "metrics.csv")
-    deadline = time.time() + 300
-    while _rows(csv_path) == 0 and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.02)
-    time.sleep(rng.uniform(0.0, 1.5))
+    deadline, target = time.time() + 300, rng.randint(1, 6)
+    while _rows(csv_path) < target and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.002)
+    time.sleep(rng.uniform(0.0, 0.05))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     return _rows(csv_path)

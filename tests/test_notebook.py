@@ -49,17 +49,23 @@ async def _execute(name: str, cwd: str, env: dict, kernel_dir: str):
     """The executed notebook, or the exception (a CellExecutionError names the cell)."""
     import nbclient
 
-    nb = nbformat.read(os.path.join(NB_DIR, name), as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(WHICH_PYTHON))
-    client = nbclient.NotebookClient(nb, km=_kernel_manager(kernel_dir), timeout=CELL_TIMEOUT_S,
-                                     startup_timeout=120, resources={"metadata": {"path": cwd}})
-    t0 = time.perf_counter()
-    try:
-        await client.async_execute(env=env, cwd=cwd)
-    except Exception as err:  # noqa: BLE001  (reported per notebook below)
-        return err
-    finally:
-        print(f"notebooks/{name}: {time.perf_counter() - t0:.1f} s")  # shown with -s
+    for attempt in (1, 2):  # a kernel that dies before it answers (its ports raced another
+        # kernel's: "Address already in use") is started once more; a failing cell is not retried
+        nb = nbformat.read(os.path.join(NB_DIR, name), as_version=4)
+        nb.cells.append(nbformat.v4.new_code_cell(WHICH_PYTHON))
+        client = nbclient.NotebookClient(nb, km=_kernel_manager(kernel_dir), timeout=CELL_TIMEOUT_S,
+                                         startup_timeout=120, resources={"metadata": {"path": cwd}})
+        t0 = time.perf_counter()
+        try:
+            await client.async_execute(env=env, cwd=cwd)
+            break
+        except RuntimeError as err:
+            if attempt == 2 or "before replying to kernel_info" not in str(err):
+                return err
+        except Exception as err:  # noqa: BLE001  (reported per notebook below)
+            return err
+        finally:
+            print(f"notebooks/{name}: {time.perf_counter() - t0:.1f} s")  # shown with -s
     return nb
 
 
