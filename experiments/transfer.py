@@ -43,8 +43,10 @@ from jaxjam.run import best_scripted  # noqa: E402
 from jaxjam.xla_flags import apply_default_xla_flags  # noqa: E402
 
 
-def zero_shot(source_cfg, actor, params, scales, episodes: int, with_planner: bool) -> list[dict]:
-    """The source policy and the baselines at each (M, N) of `scales`, same episodes per scale."""
+def zero_shot(source_cfg, actor, params, scales, episodes: int, with_planner: bool,
+              on_row=lambda rows: None) -> list[dict]:
+    """The source policy and the baselines at each (M, N) of `scales`, same episodes per scale;
+    `on_row(rows)` after each scale (the script saves there, so a cut-off run keeps its rows)."""
     rows = []
     for m, n in scales:
         cfg = scaled(source_cfg, m, n)
@@ -58,6 +60,7 @@ def zero_shot(source_cfg, actor, params, scales, episodes: int, with_planner: bo
               f"{r['zero-shot (mode)'][1]:.1f} % | heuristic {r['heuristic'][0]:.1f} | "
               f"{r['best scripted']} {r[r['best scripted']][0]:.1f}"
               + (f" | planner {r['planner'][0]:.1f}" if "planner" in r else ""), flush=True)
+        on_row(rows)
     return rows
 
 
@@ -119,24 +122,26 @@ def main(argv=None) -> dict:
     src_cfg = scaled(base, *scales[0], **{"ppo.total_steps": args.source_steps})
     print(f"source: M={scales[0][0]} N={scales[0][1]}, {args.source_steps:,} steps × {args.seeds} seeds",
           flush=True)
-    _, src = train_and_score(src_cfg, args.seeds, args.episodes, (args.source_steps,), not args.no_planner)
+    os.makedirs(args.out, exist_ok=True)
+    out = {"seeds": args.seeds, "episodes": args.episodes, "base": args.base, "target_set": args.target_set,
+           "source_steps": args.source_steps, "target_steps": args.target_steps}
+
+    def save(**rows):  # after every stage and zero-shot scale: a cut-off run keeps what it measured
+        out.update(rows)
+        with open(os.path.join(args.out, "transfer.json"), "w") as fh:
+            json.dump(out, fh, indent=1)
+
+    source, src = train_and_score(src_cfg, args.seeds, args.episodes, (args.source_steps,),
+                                  not args.no_planner)
+    save(source=source)
     params = jax.tree.map(jnp.copy, (src.actor_params, src.critic_params))
-    zs = zero_shot(src_cfg, src.actor, params[0], scales, args.episodes, not args.no_planner)
+    zs = zero_shot(src_cfg, src.actor, params[0], scales, args.episodes, not args.no_planner,
+                   on_row=lambda rows: save(zero_shot=rows))
     tgt_cfg = override(scaled(base, *scales[-1], **{"ppo.total_steps": args.target_steps}),
                        pairs(args.target_set))
     marks = sorted({max(1, args.target_steps * (i + 1) // args.milestones) for i in range(args.milestones)})
     print(f"target: M={scales[-1][0]} N={scales[-1][1]}, {args.target_steps:,} steps × {args.seeds} "
           f"seeds, fine-tuned and from scratch", flush=True)
-    os.makedirs(args.out, exist_ok=True)
-    out = {"seeds": args.seeds, "episodes": args.episodes, "base": args.base, "target_set": args.target_set,
-           "source_steps": args.source_steps, "target_steps": args.target_steps, "zero_shot": zs}
-
-    def save(**rows):  # after every stage: a cut-off run keeps what it measured
-        out.update(rows)
-        with open(os.path.join(args.out, "transfer.json"), "w") as fh:
-            json.dump(out, fh, indent=1)
-
-    save()
     tune, _ = train_and_score(tgt_cfg, args.seeds, args.episodes, marks, not args.no_planner, params)
     save(fine_tuned=tune)
     scratch, _ = train_and_score(tgt_cfg, args.seeds, args.episodes, marks, not args.no_planner)

@@ -99,10 +99,20 @@ def test_transfer_smoke_zero_shot_then_fine_tune_vs_scratch(tmp_path, monkeypatc
     at equal target steps; the fine-tuned run starts from the source parameters (at step 0 of
     the target it would act as the zero-shot policy), so its first evaluation differs from the
     scratch run's."""
-    from experiments.transfer import main as transfer_main
+    import experiments.transfer as transfer
 
+    real, on_disk = transfer.train_and_score, []
+
+    def spy(*args, **kwargs):  # what a run cut off before this stage would have kept
+        path = tmp_path / "transfer.json"
+        on_disk.append(json.load(open(path)) if path.exists() else None)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(transfer, "train_and_score", spy)
     monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")
-    out = transfer_main(["--smoke", "--out", str(tmp_path)])
+    out = transfer.main(["--smoke", "--out", str(tmp_path)])
+    assert on_disk[0] is None and "fine_tuned" not in on_disk[1]  # source, fine-tune, scratch
+    assert on_disk[1]["source"][0]["env_steps"] == 64 and on_disk[1]["zero_shot"] == out["zero_shot"]
     assert [(r["M"], r["N"]) for r in out["zero_shot"]] == [(2, 6), (3, 8)]
     for rows in (out["fine_tuned"], out["scratch"]):
         assert [r["env_steps"] for r in rows] == [32, 64] and all(r["M"] == 3 for r in rows)
