@@ -11,11 +11,14 @@ before JAX initialises its backend (the CLI, the training benchmark and the expe
 scripts do so first thing).
 
 On machines with fewer than MIN_CPU_THREADS cores it also sets `NPROC` (XLA:CPU's thread
-count) to MIN_CPU_THREADS, unless set: jaxlib 0.10's batched LAPACK kernels (the CPU λ₂
-solver's tridiagonalisation) block a pool thread while their pieces run on the same pool, so
-with 2 threads two concurrent solves deadlock (M=40, N=100 evaluation on 2 cores hung at 0 %
-CPU; 4 threads run it; docs/architecture.md). Cost measured on 2 cores: −16 % env steps/s at
-M=4, N=10.
+count) to MIN_CPU_THREADS, unless set. jaxlib 0.10's batched LAPACK kernels (QR in the
+orthogonal initialisers, the CPU λ₂ solver's tridiagonalisation, eigh in the planner and the
+credit) block a pool thread while their pieces run on the same pool. XLA:CPU runs independent
+kernels concurrently, so as many concurrent LAPACK calls as pool threads deadlock at 0 % CPU:
+M=40, N=100 evaluation on 2 threads, and a 2-seed attention init (7 QR pairs) on 4. The floor
+stays above the LAPACK calls of any one program (`tests/test_xla_flags.py` counts them);
+docs/architecture.md has the gdb evidence. On 2 cores 32 threads cost nothing measurable
+(docs/benchmarks.md, Session 11).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ FAST_COMPILE_FLAGS = (
     "--xla_gpu_enable_triton_gemm=false",
 )
 MIN_JAXLIB = (0, 10)  # the flags exist in (and were measured with) jaxlib 0.10.2 and 0.11
-MIN_CPU_THREADS = 4  # > the concurrent LAPACK solves of one program on one device (3)
+MIN_CPU_THREADS = 32  # > the LAPACK calls of any one program (16: a 2-seed attention init)
 
 
 def _jaxlib_version() -> tuple[int, ...]:

@@ -6,8 +6,9 @@ must leave these equal. A change that is meant to alter numbers regenerates them
 
     JAXJAM_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py -n 0
 
-tests/golden/toolchain.json records the JAX, jaxlib, CPU architecture and instruction-set flags
-they were made with;
+tests/golden/toolchain.json records the JAX, jaxlib, CPU architecture, instruction-set flags
+and XLA:CPU thread count (`NPROC`: the attention case's parallel reductions split by it) they
+were made with;
 elsewhere the test skips (XLA may round differently there). Floats are stored losslessly
 (`float.hex` of the float64 of each value); large arrays (network parameters, observations)
 as a SHA-256 of their bytes plus a float64 sum for the diagnosis.
@@ -140,10 +141,11 @@ def _env_steps() -> dict:
 
 
 def _toolchain() -> dict:
-    """What the bits depend on besides the code: JAX, jaxlib and the CPU architecture."""
+    """What the bits depend on besides the code: JAX, jaxlib, the CPU architecture and
+    XLA:CPU's thread count (conftest's floor sets it on small machines)."""
     import jaxlib
     return {"jax": jax.__version__, "jaxlib": jaxlib.__version__, "machine": platform.machine(),
-            "cpu_features": _cpu_features()}
+            "cpu_features": _cpu_features(), "nproc": os.environ.get("NPROC", str(os.cpu_count()))}
 
 
 def _cpu_features() -> str:

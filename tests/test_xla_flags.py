@@ -1,4 +1,15 @@
-"""Default XLA flags: added once, never over the user's own settings, and switchable off."""
+"""Default XLA flags: added once, never over the user's own settings, and switchable off; the
+CPU thread floor stays above the LAPACK calls of any one program (jaxlib 0.10's deadlock)."""
+
+import re
+import subprocess
+import sys
+
+import jax
+import pytest
+
+from jaxjam.config import override, preset
+from jaxjam.train import make_train
 
 from jaxjam import xla_flags
 from jaxjam.xla_flags import FAST_COMPILE_FLAGS, apply_default_xla_flags
@@ -6,15 +17,15 @@ from jaxjam.xla_flags import FAST_COMPILE_FLAGS, apply_default_xla_flags
 
 def test_defaults_are_added_to_empty_flags_once():
     env = {}
-    assert apply_default_xla_flags(env, cpu_count=16) == list(FAST_COMPILE_FLAGS)
+    assert apply_default_xla_flags(env, cpu_count=64) == list(FAST_COMPILE_FLAGS)
     assert env["XLA_FLAGS"].split() == list(FAST_COMPILE_FLAGS) and "NPROC" not in env
-    assert apply_default_xla_flags(env, cpu_count=16) == []  # idempotent
+    assert apply_default_xla_flags(env, cpu_count=64) == []  # idempotent
     assert env["XLA_FLAGS"].split() == list(FAST_COMPILE_FLAGS)
 
 
 def test_user_settings_win_and_off_switch():
     env = {"XLA_FLAGS": "--xla_gpu_enable_triton_gemm=true --xla_dump_to=/tmp/x"}
-    added = apply_default_xla_flags(env, cpu_count=16)
+    added = apply_default_xla_flags(env, cpu_count=64)
     assert added == [FAST_COMPILE_FLAGS[0]]
     assert "--xla_gpu_enable_triton_gemm=true" in env["XLA_FLAGS"]
     assert "--xla_gpu_enable_triton_gemm=false" not in env["XLA_FLAGS"]
@@ -42,4 +53,46 @@ def test_thread_floor_alone_leaves_xla_flags_and_big_machines_alone():
     assert xla_flags.apply_cpu_thread_floor(env, cpu_count=2) == [f"NPROC={xla_flags.MIN_CPU_THREADS}"]
     assert set(env) == {"NPROC"}
     big = {}
-    assert xla_flags.apply_cpu_thread_floor(big, cpu_count=8) == [] and big == {}
+    assert xla_flags.apply_cpu_thread_floor(big, cpu_count=64) == [] and big == {}
+
+
+# 16 independent batched QRs in one program: XLA:CPU runs them concurrently, and jaxlib 0.10's
+# LAPACK kernel blocks a pool thread per call while its pieces wait on the same pool.
+CONCURRENT_QR = """
+import jax, jax.numpy as jnp
+f = jax.jit(lambda x: sum(jnp.linalg.qr(x * (i + 1.0))[0].sum() for i in range(16)))
+x = jax.random.normal(jax.random.PRNGKey(0), (256, 64, 64))
+for _ in range(5):
+    f(x).block_until_ready()
+print("ran")
+"""
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="XLA:CPU's thread pool")
+def test_concurrent_lapack_calls_run_at_the_thread_floor():
+    """At the floor the 16 concurrent QRs run (with NPROC=4 on jaxlib 0.10.2 they hang at 0 % CPU,
+    all pool threads in ParallelBatchMap's BlockingCounter::Wait)."""
+    env = {k: v for k, v in __import__("os").environ.items() if k != "NPROC"}
+    xla_flags.apply_cpu_thread_floor(env, cpu_count=2)
+    out = subprocess.run([sys.executable, "-c", CONCURRENT_QR], env=env, capture_output=True,
+                         text=True, timeout=240)
+    assert out.returncode == 0 and out.stdout.strip() == "ran", out.stderr[-2000:]
+
+
+def test_thread_floor_exceeds_the_lapack_calls_of_the_largest_programs():
+    """No program jaxjam builds holds as many LAPACK calls as the floor has threads, so they can
+    never all wait at once: a 2-seed attention + teacher + per-jammer credit init and chunk, the
+    largest on CPU (orthogonal-init QRs, the λ₂ tridiagonalisation, the planner's eigh)."""
+    cfg = override(preset("default"), {
+        "env.obs": "entity", "ppo.network": "attention", "ppo.hidden": 16, "ppo.attention_mode": "query",
+        "ppo.imitation_coef": 1.0, "env.credit_weight": 1.0, "ppo.num_envs": 4, "ppo.rollout_steps": 4,
+        "ppo.num_minibatches": 2, "env.max_steps": 8})
+    trainer = make_train(cfg)
+    keys = jax.random.split(jax.random.PRNGKey(0), 2)
+    for fn, arg in ((trainer.init_seeds, keys),
+                    (trainer.train_chunk_seeds, jax.eval_shape(trainer.init_seeds, keys))):
+        text = fn.lower(arg).as_text()
+        calls = re.findall(r"lapack_\w+_ffi", text)
+        # Two fake CPU devices double them; all threads must wait at once to deadlock, and each
+        # orgqr waits for its geqrf, so fewer than half of them can run together.
+        assert 0 < len(calls) <= xla_flags.MIN_CPU_THREADS // 2, calls
