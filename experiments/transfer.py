@@ -106,6 +106,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--target-set", nargs="*", default=[], metavar="SECTION.FIELD=VALUE",
                     help="changes at the target scale only, e.g. ppo.imitation_coef=0 (the planner "
                          "teacher at M=40 costs 40 placements per step) or ppo.teacher_envs=32")
+    ap.add_argument("--zero-shot", choices=("all", "target"), default="all",
+                    help="zero-shot at every scale of experiment 2, or only at the target scale "
+                         "(the fine-tuning's starting point; a shorter run)")
     ap.add_argument("--no-planner", action="store_true", help="skip the planner (slow on CPU at M=40)")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes (the test suite's run)")
     ap.add_argument("--out", default="runs/transfer")
@@ -135,7 +138,8 @@ def main(argv=None) -> dict:
                                   not args.no_planner)
     save(source=source)
     params = jax.tree.map(jnp.copy, (src.actor_params, src.critic_params))
-    zs = zero_shot(src_cfg, src.actor, params[0], scales, args.episodes, not args.no_planner,
+    zs_scales = scales if args.zero_shot == "all" else scales[-1:]
+    zs = zero_shot(src_cfg, src.actor, params[0], zs_scales, args.episodes, not args.no_planner,
                    on_row=lambda rows: save(zero_shot=rows))
     tgt_cfg = override(scaled(base, *scales[-1], **{"ppo.total_steps": args.target_steps}),
                        pairs(args.target_set))

@@ -120,3 +120,23 @@ def test_transfer_smoke_zero_shot_then_fine_tune_vs_scratch(tmp_path, monkeypatc
     saved = json.load(open(tmp_path / "transfer.json"))
     assert saved["source_steps"] == 64 and (tmp_path / "transfer.png").stat().st_size > 0
     assert "fine-tuned at M=3" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_transfer_zero_shot_target_only(tmp_path, monkeypatch):
+    """`--zero-shot target` evaluates the source policy only at the target scale (the start of
+    the fine-tuning curve), after the source row is saved."""
+    import experiments.transfer as transfer
+
+    seen = []
+
+    def stop(cfg, actor, params, scales, *args, **kwargs):
+        seen.append(list(scales))
+        raise KeyboardInterrupt  # the zero-shot stage is all this test needs
+
+    monkeypatch.setattr(transfer, "zero_shot", stop)
+    monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")
+    with pytest.raises(KeyboardInterrupt):
+        transfer.main(["--smoke", "--zero-shot", "target", "--out", str(tmp_path)])
+    assert seen == [[(3, 8)]]
+    assert json.load(open(tmp_path / "transfer.json"))["source"][0]["M"] == 2
