@@ -1,6 +1,7 @@
 """Default XLA flags: added once, never over the user's own settings, and switchable off; the
 CPU thread floor stays above the LAPACK calls of any one program (jaxlib 0.10's deadlock)."""
 
+import os
 import re
 import subprocess
 import sys
@@ -8,10 +9,9 @@ import sys
 import jax
 import pytest
 
+from jaxjam import xla_flags
 from jaxjam.config import override, preset
 from jaxjam.train import make_train
-
-from jaxjam import xla_flags
 from jaxjam.xla_flags import FAST_COMPILE_FLAGS, apply_default_xla_flags
 
 
@@ -72,7 +72,7 @@ print("ran")
 def test_concurrent_lapack_calls_run_at_the_thread_floor():
     """At the floor the 16 concurrent QRs run (with NPROC=4 on jaxlib 0.10.2 they hang at 0 % CPU,
     all pool threads in ParallelBatchMap's BlockingCounter::Wait)."""
-    env = {k: v for k, v in __import__("os").environ.items() if k != "NPROC"}
+    env = {k: v for k, v in os.environ.items() if k != "NPROC"}
     xla_flags.apply_cpu_thread_floor(env, cpu_count=2)
     out = subprocess.run([sys.executable, "-c", CONCURRENT_QR], env=env, capture_output=True,
                          text=True, timeout=240)
