@@ -50,12 +50,20 @@ BUDGETS = (200_000, 500_000, 1_000_000, 2_000_000)
 PREDICTED = {(4, 10): (35, 40), (10, 25): (30, 35), (20, 50): (25, 30), (40, 100): (20, 25)}
 
 
+def baseline_results(cfg, episodes: int, with_planner: bool) -> dict:
+    """Every baseline of `jaxjam.policies` (the planner if `with_planner`) on the evaluation
+    episodes of `cfg` (key 10 000 + run.seed, as `train_and_score` evaluates the trained policy)."""
+    key = jax.random.PRNGKey(10_000 + cfg.run.seed)
+    return compare_policies(cfg, baselines(cfg, planner=with_planner), key, episodes)
+
+
 def train_and_score(cfg, seeds: int, episodes: int, milestones, with_planner: bool,
-                    params=None) -> tuple[list[dict], object]:
+                    params=None, base: dict | None = None) -> tuple[list[dict], object]:
     """Train `seeds` seeds of `cfg` in one program; at each env-step milestone evaluate the
     mode policy (CI over seeds) and, once, the baselines (CI over episodes). `params`: the
     (actor, critic) parameters [S, ...] to start from (fine-tuning; a fresh optimiser), else
-    fresh ones. Returns (rows, the final train state)."""
+    fresh ones. `base`: the baselines' `compare_policies` results on these episodes, if
+    already measured (`baseline_results`). Returns (rows, the final train state)."""
     trainer = make_train(cfg)
     key = jax.random.PRNGKey(cfg.run.seed)
     init, chunk = compile_programs(trainer, key, seeds, seed_axis=True)
@@ -65,8 +73,7 @@ def train_and_score(cfg, seeds: int, episodes: int, milestones, with_planner: bo
             actor_params=params[0], critic_params=params[1]))
     per_chunk = trainer.updates_per_chunk * trainer.steps_per_update
     eval_key = jax.random.PRNGKey(10_000 + cfg.run.seed)
-    table = baselines(cfg, planner=with_planner)
-    base = compare_policies(cfg, table, eval_key, episodes)
+    base = baseline_results(cfg, episodes, with_planner) if base is None else base
     best = best_scripted(base)
     rows, done, t0 = [], 0, time.perf_counter()
     for target in milestones:

@@ -5,16 +5,24 @@ document's Experiment 2; then at M=40, N=100 fine-tune vs train from scratch at 
 2. Zero-shot: the source policy (mode, CI over seeds) at (4, 10), (10, 25), (20, 50), (40, 100)
    — arena `arena_for(N)` as in experiments/scaling.py — beside every baseline of
    `jaxjam.policies` on the same episodes (CI over episodes).
-3. At the target scale, S seeds fine-tune from the source parameters (seed i from source seed
-   i; a fresh optimiser) and S seeds train from scratch, for the same env steps, evaluated at
-   each milestone on the same episodes.
+3. At the target scale, the arms (`--arms`) train for the same env steps, each evaluated at
+   each milestone on the same episodes:
+   * tune: S seeds fine-tune from the source parameters (seed i from source seed i; a fresh
+     optimiser);
+   * scratch: S seeds from fresh parameters;
+   * via: the source parameters first train through the `--via` stages (a curriculum, e.g.
+     10x25 then 20x50), then fine-tune at the target — beside `tune`, the curriculum's
+     contribution.
 
-Writes transfer.json and transfer.png (zero-shot vs scale; fine-tune vs scratch vs steps).
+Writes transfer.json (after every stage, so a cut-off run keeps its rows) and transfer.png
+(zero-shot vs scale; the arms vs steps). The arms can run as separate processes on one device:
+one trains the source (`--save-source`), the others start from it (`--source-from`), and
+`--merge` combines their directories.
 
     python experiments/transfer.py --seeds 8 --source-steps 1179648 --target-steps 1000000 \\
         --base env.obs=entity ppo.network=attention ppo.hidden=64 ppo.imitation_coef=1 \\
                ppo.lr_actor=1e-3 ppo.num_envs=256 ppo.rollout_steps=64 ppo.num_minibatches=16 \\
-        --target-set ppo.imitation_coef=0
+        --target-set ppo.teacher_envs=32 --arms tune scratch via --via 10x25:131072,20x50:131072
     python experiments/transfer.py --smoke          # the test suite's size
 """
 
@@ -23,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import sys
 
 import jax
@@ -34,25 +43,28 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script
 from experiments.curriculum import SMOKE, pct  # noqa: E402  (the same tiny configs as its smoke run)
-from experiments.scaling import SETTINGS, train_and_score  # noqa: E402
+from experiments.scaling import SETTINGS, baseline_results, train_and_score  # noqa: E402
 from jaxjam.config import override, preset  # noqa: E402
-from jaxjam.curriculum import scaled  # noqa: E402
-from jaxjam.evaluate import compare_policies, compare_seeds  # noqa: E402
-from jaxjam.policies import baselines  # noqa: E402
+from jaxjam.curriculum import parse_stages, scaled, train_stages  # noqa: E402
+from jaxjam.evaluate import compare_seeds  # noqa: E402
 from jaxjam.run import best_scripted  # noqa: E402
+from jaxjam.train import make_train  # noqa: E402
 from jaxjam.xla_flags import apply_default_xla_flags  # noqa: E402
 
 
 def zero_shot(source_cfg, actor, params, scales, episodes: int, with_planner: bool,
-              on_row=lambda rows: None) -> list[dict]:
+              on_row=lambda rows: None, measured: dict | None = None) -> list[dict]:
     """The source policy and the baselines at each (M, N) of `scales`, same episodes per scale;
-    `on_row(rows)` after each scale (the script saves there, so a cut-off run keeps its rows)."""
+    `on_row(rows)` after each scale (the script saves there, so a cut-off run keeps its rows).
+    `measured`, if given, receives each scale's baseline results under (M, N)."""
     rows = []
     for m, n in scales:
         cfg = scaled(source_cfg, m, n)
         key = jax.random.PRNGKey(10_000 + cfg.run.seed)
         agg, _ = compare_seeds(cfg, actor, params, key, episodes)
-        base = compare_policies(cfg, baselines(cfg, planner=with_planner), key, episodes)
+        base = baseline_results(cfg, episodes, with_planner)
+        if measured is not None:
+            measured[(m, n)] = base
         rows.append({"M": m, "N": n, "arena_m": cfg.env.arena_m, "zero-shot (mode)": pct(agg),
                      **{k: pct(v) for k, v in base.items()}, "best scripted": best_scripted(base)})
         r = rows[-1]
@@ -64,55 +76,115 @@ def zero_shot(source_cfg, actor, params, scales, episodes: int, with_planner: bo
     return rows
 
 
-def plot(zs: list[dict], tune: list[dict], scratch: list[dict], start: list[float], path: str) -> None:
+def actor_for(cfg):
+    """The (static) actor module that `cfg` trains, without compiling anything."""
+    return jax.eval_shape(make_train(cfg).init, jax.random.PRNGKey(0)).train_state.actor
+
+
+ARMS = {"tune": ("fine_tuned", "fine-tuned"), "scratch": ("scratch", "from scratch"),
+        "via": ("via", "curriculum, then fine-tuned")}
+
+
+def plot(out: dict, path: str) -> None:
+    """Zero-shot vs scale (left) and every target arm vs steps (right), CIs as error bars."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    zs = out.get("zero_shot", [])
+    best = zs[-1]["best scripted"] if zs else None
     x = list(range(len(zs)))
-    best = zs[-1]["best scripted"]
     for i, (name, key) in enumerate([("zero-shot (mode)", "zero-shot (mode)"), ("heuristic", "heuristic"),
                                      (f"best scripted ({best})", best), ("planner", "planner")]):
-        if key in zs[0]:
+        if zs and key in zs[0]:
             a.errorbar(x, [r[key][0] for r in zs], yerr=[r[key][1] for r in zs], marker="o",
                        capsize=3, color=f"C{i}", label=name)
-    a.set_xticks(x, [f"M={r['M']}\nN={r['N']}" for r in zs])
+    if zs:
+        a.set_xticks(x, [f"M={r['M']}\nN={r['N']}" for r in zs])
+        a.set_title(f"trained at M={zs[0]['M']}, N={zs[0]['N']}: zero-shot")
+        a.legend(fontsize=7)
     a.set_ylabel("mean λ₂ reduction (%)")
-    a.set_title(f"trained at M={zs[0]['M']}, N={zs[0]['N']}: zero-shot")
-    a.legend(fontsize=7)
-    for i, (name, rows, y0) in enumerate([("fine-tuned", tune, start), ("from scratch", scratch, None)]):
+    last = None
+    for i, (arm, (key, label)) in enumerate(ARMS.items()):
+        rows = out.get(key)
+        if not rows:
+            continue
+        last = rows[-1]
+        y0 = out.get("start", {}).get(arm)
         xs = ([0] if y0 else []) + [r["env_steps"] for r in rows]
         ys = ([y0] if y0 else []) + [r["trained (mode)"] for r in rows]
         b.errorbar(xs, [y[0] for y in ys], yerr=[y[1] for y in ys], marker="o", capsize=3,
-                   color=f"C{i + 4}", label=name)
-    last = zs[-1]
-    for key, style in (("planner", "--"), (best, ":")):
-        if key in last:
-            b.axhline(last[key][0], color="0.4", ls=style, label=key)
-    b.set_xlabel(f"env steps per seed at M={last['M']}, N={last['N']}")
-    b.set_title("fine-tuning vs training from scratch")
-    b.legend(fontsize=7)
+                   color=f"C{i + 4}", label=label)
+    if last is not None:  # the baselines at the target: the zero-shot row's, else an arm's
+        ref = zs[-1] if zs and (zs[-1]["M"], zs[-1]["N"]) == (last["M"], last["N"]) else last
+        for key, style in (("planner", "--"), (ref["best scripted"], ":")):
+            if key in ref:
+                b.axhline(ref[key][0], color="0.4", ls=style, label=key)
+        b.set_xlabel(f"env steps per seed at M={last['M']}, N={last['N']}")
+        b.legend(fontsize=7)
+    b.set_title("at the target: fine-tuning vs training from scratch")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
-def main(argv=None) -> dict:
+def merge(dirs: list[str], out_dir: str) -> dict:
+    """Combine the transfer.json of runs that split the study (e.g. `--arms scratch` beside
+    `--arms tune`) into `out_dir`'s transfer.json and transfer.png; a later directory's entry
+    wins where two hold the same one."""
+    out: dict = {"merged_from": dirs}
+    for d in dirs:
+        with open(os.path.join(d, "transfer.json")) as fh:
+            part = json.load(fh)
+        out.update({k: v for k, v in part.items() if k != "start"})
+        out.setdefault("start", {}).update(part.get("start", {}))
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "transfer.json"), "w") as fh:
+        json.dump(out, fh, indent=1)
+    plot(out, os.path.join(out_dir, "transfer.png"))
+    print(f"wrote {out_dir}/transfer.json and transfer.png")
+    return out
+
+
+def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--source-steps", type=int, default=1_000_000, help="env steps per seed at M=4")
     ap.add_argument("--target-steps", type=int, default=1_000_000,
-                    help="env steps per seed at the target, fine-tuned and from scratch alike")
+                    help="env steps per seed at the target, every arm alike")
     ap.add_argument("--milestones", type=int, default=2, help="evaluations along the target steps")
     ap.add_argument("--episodes", type=int, default=32)
     ap.add_argument("--base", nargs="*", default=[], metavar="SECTION.FIELD=VALUE")
     ap.add_argument("--target-set", nargs="*", default=[], metavar="SECTION.FIELD=VALUE",
-                    help="changes at the target scale only, e.g. ppo.imitation_coef=0 (the planner "
-                         "teacher at M=40 costs 40 placements per step) or ppo.teacher_envs=32")
-    ap.add_argument("--zero-shot", choices=("all", "target"), default="all",
-                    help="zero-shot at every scale of experiment 2, or only at the target scale "
-                         "(the fine-tuning's starting point; a shorter run)")
+                    help="changes at the target scale (and the --via stages) only, e.g. "
+                         "ppo.imitation_coef=0 (the planner teacher at M=40 costs 40 placements "
+                         "per step) or ppo.teacher_envs=32")
+    ap.add_argument("--zero-shot", choices=("all", "target", "none"), default="all",
+                    help="zero-shot at every scale of experiment 2, only at the target scale "
+                         "(the fine-tuning's starting point; a shorter run), or not at all")
+    ap.add_argument("--arms", nargs="+", choices=tuple(ARMS), default=["tune", "scratch"],
+                    help="what trains at the target: tune (from the source), scratch, via (the "
+                         "source through the --via stages, then the target)")
+    ap.add_argument("--via", default="", metavar="MxN:STEPS,...",
+                    help="the curriculum between source and target for the 'via' arm, "
+                         "e.g. 10x25:131072,20x50:131072")
+    ap.add_argument("--save-source", metavar="FILE", help="pickle the source parameters here")
+    ap.add_argument("--source-from", metavar="FILE",
+                    help="a --save-source file of the same --base and --seeds: skip source training")
+    ap.add_argument("--merge", nargs="+", metavar="DIR",
+                    help="only combine these runs' transfer.json into --out (and plot)")
     ap.add_argument("--no-planner", action="store_true", help="skip the planner (slow on CPU at M=40)")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes (the test suite's run)")
     ap.add_argument("--out", default="runs/transfer")
     args = ap.parse_args(argv)
+    if "via" in args.arms and not args.via:
+        raise ValueError("--arms via needs --via MxN:STEPS,... (the stages between source and target)")
+    if args.via:
+        parse_stages(args.via)  # its errors before anything compiles
+    return args
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    if args.merge:
+        return merge(args.merge, args.out)
     apply_default_xla_flags()
     scales = SETTINGS[2]
     if args.smoke:
@@ -123,38 +195,63 @@ def main(argv=None) -> dict:
     pairs = lambda items: dict(item.split("=", 1) for item in items)
     base = override(preset("default"), pairs(args.base))
     src_cfg = scaled(base, *scales[0], **{"ppo.total_steps": args.source_steps})
-    print(f"source: M={scales[0][0]} N={scales[0][1]}, {args.source_steps:,} steps × {args.seeds} seeds",
-          flush=True)
     os.makedirs(args.out, exist_ok=True)
     out = {"seeds": args.seeds, "episodes": args.episodes, "base": args.base, "target_set": args.target_set,
-           "source_steps": args.source_steps, "target_steps": args.target_steps}
+           "source_steps": args.source_steps, "target_steps": args.target_steps, "arms": args.arms,
+           "via_stages": args.via, "start": {}}
 
     def save(**rows):  # after every stage and zero-shot scale: a cut-off run keeps what it measured
         out.update(rows)
         with open(os.path.join(args.out, "transfer.json"), "w") as fh:
             json.dump(out, fh, indent=1)
 
-    source, src = train_and_score(src_cfg, args.seeds, args.episodes, (args.source_steps,),
-                                  not args.no_planner)
-    save(source=source)
-    params = jax.tree.map(jnp.copy, (src.actor_params, src.critic_params))
-    zs_scales = scales if args.zero_shot == "all" else scales[-1:]
-    zs = zero_shot(src_cfg, src.actor, params[0], zs_scales, args.episodes, not args.no_planner,
-                   on_row=lambda rows: save(zero_shot=rows))
+    params, measured = None, {}
+    if args.source_from:
+        with open(args.source_from, "rb") as fh:
+            params = jax.tree.map(jnp.asarray, pickle.load(fh))
+        print(f"source: {args.source_from}", flush=True)
+    elif args.zero_shot != "none" or {"tune", "via"} & set(args.arms):
+        print(f"source: M={scales[0][0]} N={scales[0][1]}, {args.source_steps:,} steps × {args.seeds} "
+              "seeds", flush=True)
+        source, src = train_and_score(src_cfg, args.seeds, args.episodes, (args.source_steps,),
+                                      not args.no_planner)
+        params = jax.tree.map(jnp.copy, (src.actor_params, src.critic_params))
+        save(source=source)
+        if args.save_source:
+            with open(args.save_source, "wb") as fh:
+                pickle.dump(jax.device_get(params), fh)
+    actor = actor_for(src_cfg)
+    if args.zero_shot != "none":
+        zs = zero_shot(src_cfg, actor, params[0], scales if args.zero_shot == "all" else scales[-1:],
+                       args.episodes, not args.no_planner, on_row=lambda rows: save(zero_shot=rows),
+                       measured=measured)
+        out["start"]["tune"] = zs[-1]["zero-shot (mode)"]
     tgt_cfg = override(scaled(base, *scales[-1], **{"ppo.total_steps": args.target_steps}),
                        pairs(args.target_set))
+    target_base = measured.get(scales[-1]) or baseline_results(tgt_cfg, args.episodes, not args.no_planner)
     marks = sorted({max(1, args.target_steps * (i + 1) // args.milestones) for i in range(args.milestones)})
-    print(f"target: M={scales[-1][0]} N={scales[-1][1]}, {args.target_steps:,} steps × {args.seeds} "
-          f"seeds, fine-tuned and from scratch", flush=True)
-    tune, _ = train_and_score(tgt_cfg, args.seeds, args.episodes, marks, not args.no_planner, params)
-    save(fine_tuned=tune)
-    scratch, _ = train_and_score(tgt_cfg, args.seeds, args.episodes, marks, not args.no_planner)
-    save(scratch=scratch)
-    plot(zs, tune, scratch, zs[-1]["zero-shot (mode)"], os.path.join(args.out, "transfer.png"))
-    for name, rows in (("fine-tuned", tune), ("from scratch", scratch)):
-        print(f"{name:>12} at M={scales[-1][0]}: " + ", ".join(
+    for arm in args.arms:
+        start = None if arm == "scratch" else jax.tree.map(jnp.copy, params)  # training donates it
+        if arm == "via":
+            for cfg, ts in train_stages(override(base, pairs(args.target_set)), parse_stages(args.via),
+                                        args.seeds, params=start):
+                print(f"via M={cfg.env.num_jammers} N={cfg.env.num_enemies}: "
+                      f"{cfg.ppo.total_steps:,} steps × {args.seeds} seeds trained", flush=True)
+            start = jax.tree.map(jnp.copy, (ts.actor_params, ts.critic_params))
+            agg, _ = compare_seeds(tgt_cfg, actor, start[0], jax.random.PRNGKey(10_000 + tgt_cfg.run.seed),
+                                   args.episodes)
+            out["start"]["via"] = pct(agg)
+            print(f"via, zero-shot at M={scales[-1][0]}: {pct(agg)[0]:.1f} ± {pct(agg)[1]:.1f} %", flush=True)
+        print(f"target: M={scales[-1][0]} N={scales[-1][1]}, {args.target_steps:,} steps × {args.seeds} "
+              f"seeds, {ARMS[arm][1]}", flush=True)
+        rows, _ = train_and_score(tgt_cfg, args.seeds, args.episodes, marks, not args.no_planner, start,
+                                  base=target_base)
+        save(**{ARMS[arm][0]: rows})
+        print(f"{ARMS[arm][1]:>12} at M={scales[-1][0]}: " + ", ".join(
             f"{r['env_steps']:,} steps {r['trained (mode)'][0]:.1f} ± {r['trained (mode)'][1]:.1f} %"
-            for r in rows))
+            for r in rows), flush=True)
+    save()
+    plot(out, os.path.join(args.out, "transfer.png"))
     print(f"wrote {args.out}/transfer.json and transfer.png")
     return out
 

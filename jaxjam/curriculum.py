@@ -83,11 +83,11 @@ def stage_configs(config: Config, stages: list[Stage]) -> list[Config]:
 
 
 def train_stages(config: Config, stages: list[Stage], seeds: int = 1,
-                 progress=None) -> Iterator[tuple[Config, TrainState]]:
+                 progress=None, params=None) -> Iterator[tuple[Config, TrainState]]:
     """Train through the stages, S seeds in one program per stage; yields each stage's
     (config, train state with a leading seed axis). `progress(stage_index, env_steps)` is
-    called after every chunk."""
-    params = None
+    called after every chunk. `params`: (actor, critic) parameters [S, ...] for the first
+    stage to start from (e.g. a policy trained elsewhere), else fresh ones."""
     for i, cfg in enumerate(stage_configs(config, stages)):
         trainer = make_train(cfg)
         key = jax.random.fold_in(jax.random.PRNGKey(cfg.run.seed), i)

@@ -94,32 +94,50 @@ def test_scaling_smoke_writes_each_experiment_with_milestones(tmp_path, monkeypa
 
 
 @pytest.mark.slow
-def test_transfer_smoke_zero_shot_then_fine_tune_vs_scratch(tmp_path, monkeypatch, capsys):
-    """experiments/transfer.py: zero-shot rows at every scale, fine-tuned and from-scratch rows
-    at equal target steps; the fine-tuned run starts from the source parameters (at step 0 of
-    the target it would act as the zero-shot policy), so its first evaluation differs from the
-    scratch run's."""
+def test_transfer_smoke_zero_shot_then_the_arms_then_a_split_run_merged(tmp_path, monkeypatch, capsys):
+    """experiments/transfer.py: zero-shot rows at every scale; fine-tuned, from-scratch and
+    curriculum ('via') rows at equal target steps; the fine-tuned run starts from the source
+    parameters, so its evaluations differ from the scratch run's. A second process that starts
+    from the saved source (`--source-from`) fine-tunes to the same numbers, and `--merge`
+    combines the two runs' arms into one JSON and figure."""
     import experiments.transfer as transfer
 
     real, on_disk = transfer.train_and_score, []
 
     def spy(*args, **kwargs):  # what a run cut off before this stage would have kept
-        path = tmp_path / "transfer.json"
+        path = tmp_path / "a" / "transfer.json"
         on_disk.append(json.load(open(path)) if path.exists() else None)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(transfer, "train_and_score", spy)
     monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")
-    out = transfer.main(["--smoke", "--out", str(tmp_path)])
-    assert on_disk[0] is None and "fine_tuned" not in on_disk[1]  # source, fine-tune, scratch
+    src = tmp_path / "source.pkl"
+    out = transfer.main(["--smoke", "--arms", "tune", "scratch", "via", "--via", "3x8:64",
+                         "--save-source", str(src), "--out", str(tmp_path / "a")])
+    assert on_disk[0] is None and "fine_tuned" not in on_disk[1]  # source, then the three arms
     assert on_disk[1]["source"][0]["env_steps"] == 64 and on_disk[1]["zero_shot"] == out["zero_shot"]
+    assert "scratch" not in on_disk[2] and "via" not in on_disk[3] and "via" in out["start"]
     assert [(r["M"], r["N"]) for r in out["zero_shot"]] == [(2, 6), (3, 8)]
-    for rows in (out["fine_tuned"], out["scratch"]):
+    for rows in (out["fine_tuned"], out["scratch"], out["via"]):
         assert [r["env_steps"] for r in rows] == [32, 64] and all(r["M"] == 3 for r in rows)
-    assert out["fine_tuned"][-1]["trained (mode)"] != out["scratch"][-1]["trained (mode)"]
-    saved = json.load(open(tmp_path / "transfer.json"))
-    assert saved["source_steps"] == 64 and (tmp_path / "transfer.png").stat().st_size > 0
-    assert "fine-tuned at M=3" in capsys.readouterr().out
+    assert out["fine_tuned"] != out["scratch"]
+    assert out["start"]["tune"] == out["zero_shot"][-1]["zero-shot (mode)"]
+    saved = json.load(open(tmp_path / "a" / "transfer.json"))
+    assert saved["source_steps"] == 64 and (tmp_path / "a" / "transfer.png").stat().st_size > 0
+    printed = capsys.readouterr().out
+    assert "fine-tuned at M=3" in printed and "via, zero-shot at M=3" in printed
+
+    split = transfer.main(["--smoke", "--arms", "tune", "--zero-shot", "none", "--source-from", str(src),
+                           "--out", str(tmp_path / "b")])
+    assert "source" not in split and "zero_shot" not in split
+    assert [r["trained (mode)"] for r in split["fine_tuned"]] == [r["trained (mode)"] for r in out["fine_tuned"]]
+    merged = transfer.main(["--merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "m")])
+    assert {"source", "zero_shot", "fine_tuned", "scratch", "via"} <= set(merged)
+    assert set(merged["start"]) == {"tune", "via"} and (tmp_path / "m" / "transfer.png").stat().st_size > 0
+    with pytest.raises(ValueError, match="--via"):
+        transfer.main(["--smoke", "--arms", "via"])
+    with pytest.raises(ValueError, match="MxN"):
+        transfer.main(["--smoke", "--arms", "via", "--via", "3by8:64"])
 
 
 @pytest.mark.slow
