@@ -18,12 +18,16 @@ kernels concurrently, so as many concurrent LAPACK calls as pool threads deadloc
 M=40, N=100 evaluation on 2 threads, and a 2-seed attention init (7 QR pairs) on 4. The floor
 stays above the LAPACK calls of any one program (`tests/test_xla_flags.py` counts them);
 docs/architecture.md has the gdb evidence. On 2 cores 32 threads cost nothing measurable
-(docs/benchmarks.md, Session 11).
+(docs/benchmarks.md, Session 11). `import jaxjam` applies the floor too (`floor_on_import`), so
+a notebook or script that uses the library directly gets it; when JAX's backend has already
+started by then (NPROC is read once, at its start) it warns instead.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 from typing import MutableMapping
 
 FAST_COMPILE_FLAGS = (
@@ -52,6 +56,34 @@ def apply_cpu_thread_floor(environ: MutableMapping[str, str] = os.environ,
         return []
     environ["NPROC"] = str(MIN_CPU_THREADS)
     return [f"NPROC={MIN_CPU_THREADS}"]
+
+
+def backends_started() -> bool:
+    """Whether JAX has created its backends (after which `NPROC` is no longer read)."""
+    bridge = sys.modules.get("jax._src.xla_bridge")
+    if bridge is None:
+        return False
+    started = getattr(bridge, "backends_are_initialized", None)
+    return bool(started()) if started is not None else bool(getattr(bridge, "_backends", True))
+
+
+def floor_on_import(environ: MutableMapping[str, str] = os.environ, cpu_count: int | None = None,
+                    started: bool | None = None) -> list[str]:
+    """`import jaxjam`'s guard: the CPU thread floor while JAX's backend has not started (returns
+    what was set); a RuntimeWarning naming the fix when it has and the floor is missing.
+    `JAXJAM_XLA_DEFAULTS=off` or an `NPROC` of the user's own turns both off."""
+    cores = cpu_count if cpu_count is not None else (os.cpu_count() or 1)
+    if (environ.get("JAXJAM_XLA_DEFAULTS", "on").lower() == "off" or "NPROC" in environ
+            or cores >= MIN_CPU_THREADS):
+        return []
+    if not (backends_started() if started is None else started):
+        return apply_cpu_thread_floor(environ, cores)
+    warnings.warn(
+        f"JAX's backend started before jaxjam was imported, so XLA:CPU runs {cores} threads "
+        f"(< {MIN_CPU_THREADS}): on CPU a multi-seed attention init or an M=40 evaluation can "
+        f"deadlock in jaxlib's batched LAPACK. Import jaxjam first, or set NPROC={MIN_CPU_THREADS} "
+        "before starting Python (see jaxjam/xla_flags.py).", RuntimeWarning, stacklevel=3)
+    return []
 
 
 def apply_default_xla_flags(environ: MutableMapping[str, str] = os.environ,

@@ -96,3 +96,40 @@ def test_thread_floor_exceeds_the_lapack_calls_of_the_largest_programs():
         # Two fake CPU devices double them; all threads must wait at once to deadlock, and each
         # orgqr waits for its geqrf, so fewer than half of them can run together.
         assert 0 < len(calls) <= xla_flags.MIN_CPU_THREADS // 2, calls
+
+
+def test_import_guard_sets_the_floor_before_the_backend_and_warns_after():
+    env = {}
+    assert xla_flags.floor_on_import(env, cpu_count=2, started=False) == [f"NPROC={xla_flags.MIN_CPU_THREADS}"]
+    for kept in ({"NPROC": "3"}, {"JAXJAM_XLA_DEFAULTS": "off"}):
+        before = dict(kept)
+        assert xla_flags.floor_on_import(kept, cpu_count=2, started=True) == [] and kept == before
+    assert xla_flags.floor_on_import({}, cpu_count=64, started=True) == []
+    late = {}
+    with pytest.warns(RuntimeWarning, match=f"NPROC={xla_flags.MIN_CPU_THREADS}"):
+        assert xla_flags.floor_on_import(late, cpu_count=2, started=True) == []
+    assert late == {}  # too late to change: NPROC is read when the backend starts
+
+
+# `import jaxjam` in a fresh interpreter: before JAX's backend starts it sets the floor (on a
+# machine with fewer cores); after a computation has started it, it only warns.
+IMPORT_ORDER = """
+import os, sys, warnings
+if sys.argv[1] == "late":
+    import jax
+    jax.numpy.zeros(1).block_until_ready()
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import jaxjam
+print(os.environ.get("NPROC"), sum(issubclass(w.category, RuntimeWarning) for w in caught))
+"""
+
+
+def test_import_jaxjam_applies_the_floor_or_warns():
+    env = {k: v for k, v in os.environ.items() if k not in ("NPROC", "JAXJAM_XLA_DEFAULTS")}
+    small = (os.cpu_count() or 1) < xla_flags.MIN_CPU_THREADS
+    for order, expected in (("early", f"{xla_flags.MIN_CPU_THREADS} 0" if small else "None 0"),
+                            ("late", "None 1" if small else "None 0")):
+        out = subprocess.run([sys.executable, "-c", IMPORT_ORDER, order], env=env, capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 0 and out.stdout.split()[-2:] == expected.split(), (order, out)
