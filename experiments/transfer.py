@@ -81,6 +81,21 @@ def actor_for(cfg):
     return jax.eval_shape(make_train(cfg).init, jax.random.PRNGKey(0)).train_state.actor
 
 
+def load_source(path: str, cfg, seeds: int):
+    """(actor, critic) parameters [seeds, ...] from a `--save-source` file, checked against the
+    networks `cfg` builds (same --base) and the seed count before anything compiles."""
+    with open(path, "rb") as fh:
+        params = pickle.load(fh)
+    ts = jax.eval_shape(make_train(cfg).init, jax.random.PRNGKey(0)).train_state
+    want = jax.tree.map(lambda x: (seeds, *x.shape), (ts.actor_params, ts.critic_params))
+    got = jax.tree.map(lambda x: tuple(x.shape), params)
+    if got != want:
+        raise ValueError(f"--source-from {path}: its networks do not match --base and --seeds "
+                         f"{seeds} (shapes {jax.tree.leaves(got)[:3]}… vs {jax.tree.leaves(want)[:3]}…); "
+                         "use the --base and --seeds of the run that saved it")
+    return jax.tree.map(jnp.asarray, params)
+
+
 ARMS = {"tune": ("fine_tuned", "fine-tuned"), "scratch": ("scratch", "from scratch"),
         "via": ("via", "curriculum, then fine-tuned")}
 
@@ -207,8 +222,7 @@ def main(argv=None) -> dict:
 
     params, measured = None, {}
     if args.source_from:
-        with open(args.source_from, "rb") as fh:
-            params = jax.tree.map(jnp.asarray, pickle.load(fh))
+        params = load_source(args.source_from, src_cfg, args.seeds)
         print(f"source: {args.source_from}", flush=True)
     elif args.zero_shot != "none" or {"tune", "via"} & set(args.arms):
         print(f"source: M={scales[0][0]} N={scales[0][1]}, {args.source_steps:,} steps × {args.seeds} "

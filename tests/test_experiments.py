@@ -2,7 +2,9 @@
 
 import json
 import os
+import pickle
 
+import jax
 import pytest
 
 from experiments.scripted_baselines import scripted_policies
@@ -134,6 +136,11 @@ def test_transfer_smoke_zero_shot_then_the_arms_then_a_split_run_merged(tmp_path
     merged = transfer.main(["--merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "m")])
     assert {"source", "zero_shot", "fine_tuned", "scratch", "via"} <= set(merged)
     assert set(merged["start"]) == {"tune", "via"} and (tmp_path / "m" / "transfer.png").stat().st_size > 0
+    one_seed = tmp_path / "one_seed.pkl"
+    with open(src, "rb") as fh, open(one_seed, "wb") as out_fh:
+        pickle.dump(jax.tree.map(lambda x: x[:1], pickle.load(fh)), out_fh)
+    with pytest.raises(ValueError, match="--source-from .* do not match --base and --seeds 2"):
+        transfer.main(["--smoke", "--arms", "tune", "--zero-shot", "none", "--source-from", str(one_seed)])
     with pytest.raises(ValueError, match="--via"):
         transfer.main(["--smoke", "--arms", "via"])
     with pytest.raises(ValueError, match="MxN"):
