@@ -76,18 +76,19 @@ def zero_shot(source_cfg, actor, params, scales, episodes: int, with_planner: bo
     return rows
 
 
-def actor_for(cfg):
-    """The (static) actor module that `cfg` trains, without compiling anything."""
-    return jax.eval_shape(make_train(cfg).init, jax.random.PRNGKey(0)).train_state.actor
+def abstract_train_state(cfg):
+    """The train state `cfg` builds (its static actor module, its parameters' shapes), traced
+    but not compiled or run."""
+    return jax.eval_shape(make_train(cfg).init, jax.random.PRNGKey(0)).train_state
 
 
-def load_source(path: str, cfg, seeds: int):
+def load_source(path: str, template, seeds: int):
     """(actor, critic) parameters [seeds, ...] from a `--save-source` file, checked against the
-    networks `cfg` builds (same --base) and the seed count before anything compiles."""
+    networks of `template` (`abstract_train_state` of the same --base) and the seed count before
+    anything compiles."""
     with open(path, "rb") as fh:
         params = pickle.load(fh)
-    ts = jax.eval_shape(make_train(cfg).init, jax.random.PRNGKey(0)).train_state
-    want = jax.tree.map(lambda x: (seeds, *x.shape), (ts.actor_params, ts.critic_params))
+    want = jax.tree.map(lambda x: (seeds, *x.shape), (template.actor_params, template.critic_params))
     got = jax.tree.map(lambda x: tuple(x.shape), params)
     if got != want:
         raise ValueError(f"--source-from {path}: its networks do not match --base and --seeds "
@@ -220,9 +221,9 @@ def main(argv=None) -> dict:
         with open(os.path.join(args.out, "transfer.json"), "w") as fh:
             json.dump(out, fh, indent=1)
 
-    params, measured = None, {}
+    params, measured, template = None, {}, abstract_train_state(src_cfg)
     if args.source_from:
-        params = load_source(args.source_from, src_cfg, args.seeds)
+        params = load_source(args.source_from, template, args.seeds)
         print(f"source: {args.source_from}", flush=True)
     elif args.zero_shot != "none" or {"tune", "via"} & set(args.arms):
         print(f"source: M={scales[0][0]} N={scales[0][1]}, {args.source_steps:,} steps × {args.seeds} "
@@ -234,7 +235,7 @@ def main(argv=None) -> dict:
         if args.save_source:
             with open(args.save_source, "wb") as fh:
                 pickle.dump(jax.device_get(params), fh)
-    actor = actor_for(src_cfg)
+    actor = template.actor  # the same module at every scale (the width is scale-free)
     if args.zero_shot != "none":
         zs = zero_shot(src_cfg, actor, params[0], scales if args.zero_shot == "all" else scales[-1:],
                        args.episodes, not args.no_planner, on_row=lambda rows: save(zero_shot=rows),

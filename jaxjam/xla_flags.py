@@ -72,12 +72,13 @@ def floor_on_import(environ: MutableMapping[str, str] = os.environ, cpu_count: i
     """`import jaxjam`'s guard: the CPU thread floor while JAX's backend has not started (returns
     what was set); a RuntimeWarning naming the fix when it has and the floor is missing.
     `JAXJAM_XLA_DEFAULTS=off` or an `NPROC` of the user's own turns both off."""
-    cores = cpu_count if cpu_count is not None else (os.cpu_count() or 1)
-    if (environ.get("JAXJAM_XLA_DEFAULTS", "on").lower() == "off" or "NPROC" in environ
-            or cores >= MIN_CPU_THREADS):
+    if environ.get("JAXJAM_XLA_DEFAULTS", "on").lower() == "off":
         return []
     if not (backends_started() if started is None else started):
-        return apply_cpu_thread_floor(environ, cores)
+        return apply_cpu_thread_floor(environ, cpu_count)
+    cores = cpu_count if cpu_count is not None else (os.cpu_count() or 1)
+    if "NPROC" in environ or cores >= MIN_CPU_THREADS:
+        return []
     warnings.warn(
         f"JAX's backend started before jaxjam was imported, so XLA:CPU runs {cores} threads "
         f"(< {MIN_CPU_THREADS}): on CPU a multi-seed attention init or an M=40 evaluation can "
