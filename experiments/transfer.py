@@ -83,18 +83,18 @@ def abstract_train_state(cfg):
 
 
 def load_source(path: str, template, seeds: int):
-    """(actor, critic) parameters [seeds, ...] from a `--save-source` file, checked against the
-    networks of `template` (`abstract_train_state` of the same --base) and the seed count before
-    anything compiles."""
+    """(actor, critic) parameters [seeds, ...] from a `--save-source` file — its first `seeds`
+    seeds when it holds more — checked against the networks of `template` (`abstract_train_state`
+    of the same --base) and the seed count before anything compiles."""
     with open(path, "rb") as fh:
         params = pickle.load(fh)
-    want = jax.tree.map(lambda x: (seeds, *x.shape), (template.actor_params, template.critic_params))
-    got = jax.tree.map(lambda x: tuple(x.shape), params)
-    if got != want:
+    want = jax.tree.map(lambda x: tuple(x.shape), (template.actor_params, template.critic_params))
+    got = jax.tree.map(lambda x: tuple(x.shape[1:]), params)
+    if got != want or min(x.shape[0] for x in jax.tree.leaves(params)) < seeds:
         raise ValueError(f"--source-from {path}: its networks do not match --base and --seeds "
                          f"{seeds} (shapes {jax.tree.leaves(got)[:3]}… vs {jax.tree.leaves(want)[:3]}…); "
                          "use the --base and --seeds of the run that saved it")
-    return jax.tree.map(jnp.asarray, params)
+    return jax.tree.map(lambda x: jnp.asarray(x[:seeds]), params)
 
 
 ARMS = {"tune": ("fine_tuned", "fine-tuned"), "scratch": ("scratch", "from scratch"),
@@ -114,7 +114,9 @@ def plot(out: dict, path: str) -> None:
                        capsize=3, color=f"C{i}", label=name)
     if zs:
         a.set_xticks(x, [f"M={r['M']}\nN={r['N']}" for r in zs])
-        a.set_title(f"trained at M={zs[0]['M']}, N={zs[0]['N']}: zero-shot")
+        src = out.get("source") or zs  # older JSON has no source_scale: the source row's scale
+        m, n = out.get("source_scale") or (src[0]["M"], src[0]["N"])
+        a.set_title(f"trained at M={m}, N={n}: zero-shot")
         a.legend(fontsize=7)
     a.set_ylabel("mean λ₂ reduction (%)")
     last = None
@@ -143,13 +145,14 @@ def plot(out: dict, path: str) -> None:
 
 def merge(dirs: list[str], out_dir: str) -> dict:
     """Combine the transfer.json of runs that split the study (e.g. `--arms scratch` beside
-    `--arms tune`) into `out_dir`'s transfer.json and transfer.png; a later directory's entry
-    wins where two hold the same one."""
+    `--arms tune`) into `out_dir`'s transfer.json and transfer.png; "arms" lists every run's
+    arms, and a later directory's entry wins where two hold any other same one."""
     out: dict = {"merged_from": dirs}
     for d in dirs:
         with open(os.path.join(d, "transfer.json")) as fh:
             part = json.load(fh)
-        out.update({k: v for k, v in part.items() if k != "start"})
+        arms = out.get("arms", []) + [a for a in part.get("arms", []) if a not in out.get("arms", [])]
+        out.update({k: v for k, v in part.items() if k != "start"}, arms=arms)
         out.setdefault("start", {}).update(part.get("start", {}))
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "transfer.json"), "w") as fh:
@@ -166,6 +169,10 @@ def parse_args(argv):
     ap.add_argument("--target-steps", type=int, default=1_000_000,
                     help="env steps per seed at the target, every arm alike")
     ap.add_argument("--milestones", type=int, default=2, help="evaluations along the target steps")
+    ap.add_argument("--target", metavar="MxN",
+                    help="the scale the arms train at (arena arena_for(N); default 40x100, the last "
+                         "scale of experiment 2); e.g. 4x10 fine-tunes "
+                         "at the source's own scale, which separates a restart's effect from the scale's")
     ap.add_argument("--episodes", type=int, default=32)
     ap.add_argument("--base", nargs="*", default=[], metavar="SECTION.FIELD=VALUE")
     ap.add_argument("--target-set", nargs="*", default=[], metavar="SECTION.FIELD=VALUE",
@@ -194,6 +201,13 @@ def parse_args(argv):
         raise ValueError("--arms via needs --via MxN:STEPS,... (the stages between source and target)")
     if args.via:
         parse_stages(args.via)  # its errors before anything compiles
+    if args.target:
+        try:
+            stage = parse_stages(f"{args.target}:1")[0]
+        except ValueError:
+            raise ValueError(f"--target must look like MxN with M >= 1, N >= 2 (e.g. 40x100), "
+                             f"got {args.target!r}") from None
+        args.target = (stage.num_jammers, stage.num_enemies)
     return args
 
 
@@ -208,12 +222,15 @@ def main(argv=None) -> dict:
         args.source_steps = args.target_steps = 64
         args.seeds, args.episodes, args.milestones, args.no_planner = 2, 2, 2, True
         args.base = SMOKE["base"] + args.base
+    target = args.target or tuple(scales[-1])
     pairs = lambda items: dict(item.split("=", 1) for item in items)
     base = override(preset("default"), pairs(args.base))
     src_cfg = scaled(base, *scales[0], **{"ppo.total_steps": args.source_steps})
     os.makedirs(args.out, exist_ok=True)
-    out = {"seeds": args.seeds, "episodes": args.episodes, "base": args.base, "target_set": args.target_set,
-           "source_steps": args.source_steps, "target_steps": args.target_steps, "arms": args.arms,
+    out = {"seeds": args.seeds, "episodes": args.episodes, "source_scale": list(scales[0]),
+           "base": args.base, "target_set": args.target_set,
+           "source_steps": args.source_steps, "target_steps": args.target_steps, "target": list(target),
+           "arms": args.arms,
            "via_stages": args.via, "start": {}}
 
     def save(**rows):  # after every stage and zero-shot scale: a cut-off run keeps what it measured
@@ -237,13 +254,15 @@ def main(argv=None) -> dict:
                 pickle.dump(jax.device_get(params), fh)
     actor = template.actor  # the same module at every scale (the width is scale-free)
     if args.zero_shot != "none":
-        zs = zero_shot(src_cfg, actor, params[0], scales if args.zero_shot == "all" else scales[-1:],
+        zs = zero_shot(src_cfg, actor, params[0], scales if args.zero_shot == "all" else [target],
                        args.episodes, not args.no_planner, on_row=lambda rows: save(zero_shot=rows),
                        measured=measured)
-        out["start"]["tune"] = zs[-1]["zero-shot (mode)"]
-    tgt_cfg = override(scaled(base, *scales[-1], **{"ppo.total_steps": args.target_steps}),
+        for r in zs:  # the fine-tuning's starting point: the zero-shot row at the target
+            if (r["M"], r["N"]) == target:
+                out["start"]["tune"] = r["zero-shot (mode)"]
+    tgt_cfg = override(scaled(base, *target, **{"ppo.total_steps": args.target_steps}),
                        pairs(args.target_set))
-    target_base = measured.get(scales[-1]) or baseline_results(tgt_cfg, args.episodes, not args.no_planner)
+    target_base = measured.get(target) or baseline_results(tgt_cfg, args.episodes, not args.no_planner)
     marks = sorted({max(1, args.target_steps * (i + 1) // args.milestones) for i in range(args.milestones)})
     for arm in args.arms:
         start = None if arm == "scratch" else jax.tree.map(jnp.copy, params)  # training donates it
@@ -256,13 +275,13 @@ def main(argv=None) -> dict:
             agg, _ = compare_seeds(tgt_cfg, actor, start[0], jax.random.PRNGKey(10_000 + tgt_cfg.run.seed),
                                    args.episodes)
             out["start"]["via"] = pct(agg)
-            print(f"via, zero-shot at M={scales[-1][0]}: {pct(agg)[0]:.1f} ± {pct(agg)[1]:.1f} %", flush=True)
-        print(f"target: M={scales[-1][0]} N={scales[-1][1]}, {args.target_steps:,} steps × {args.seeds} "
+            print(f"via, zero-shot at M={target[0]}: {pct(agg)[0]:.1f} ± {pct(agg)[1]:.1f} %", flush=True)
+        print(f"target: M={target[0]} N={target[1]}, {args.target_steps:,} steps × {args.seeds} "
               f"seeds, {ARMS[arm][1]}", flush=True)
         rows, _ = train_and_score(tgt_cfg, args.seeds, args.episodes, marks, not args.no_planner, start,
                                   base=target_base)
         save(**{ARMS[arm][0]: rows})
-        print(f"{ARMS[arm][1]:>12} at M={scales[-1][0]}: " + ", ".join(
+        print(f"{ARMS[arm][1]:>12} at M={target[0]}: " + ", ".join(
             f"{r['env_steps']:,} steps {r['trained (mode)'][0]:.1f} ± {r['trained (mode)'][1]:.1f} %"
             for r in rows), flush=True)
     save()

@@ -5,6 +5,7 @@ import os
 import pickle
 
 import jax
+import numpy as np
 import pytest
 
 from experiments.scripted_baselines import scripted_policies
@@ -125,7 +126,8 @@ def test_transfer_smoke_zero_shot_then_the_arms_then_a_split_run_merged(tmp_path
     assert out["fine_tuned"] != out["scratch"]
     assert out["start"]["tune"] == out["zero_shot"][-1]["zero-shot (mode)"]
     saved = json.load(open(tmp_path / "a" / "transfer.json"))
-    assert saved["source_steps"] == 64 and (tmp_path / "a" / "transfer.png").stat().st_size > 0
+    assert saved["source_steps"] == 64 and saved["source_scale"] == [2, 6]
+    assert (tmp_path / "a" / "transfer.png").stat().st_size > 0
     printed = capsys.readouterr().out
     assert "fine-tuned at M=3" in printed and "via, zero-shot at M=3" in printed
 
@@ -136,6 +138,7 @@ def test_transfer_smoke_zero_shot_then_the_arms_then_a_split_run_merged(tmp_path
     merged = transfer.main(["--merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "m")])
     assert {"source", "zero_shot", "fine_tuned", "scratch", "via"} <= set(merged)
     assert set(merged["start"]) == {"tune", "via"} and (tmp_path / "m" / "transfer.png").stat().st_size > 0
+    assert merged["arms"] == ["tune", "scratch", "via"]  # every run's arms, not the last run's
     one_seed = tmp_path / "one_seed.pkl"
     with open(src, "rb") as fh, open(one_seed, "wb") as out_fh:
         pickle.dump(jax.tree.map(lambda x: x[:1], pickle.load(fh)), out_fh)
@@ -143,6 +146,17 @@ def test_transfer_smoke_zero_shot_then_the_arms_then_a_split_run_merged(tmp_path
         transfer.main(["--smoke", "--arms", "tune", "--zero-shot", "none", "--source-from", str(one_seed)])
     with pytest.raises(ValueError, match="--via"):
         transfer.main(["--smoke", "--arms", "via"])
+    with pytest.raises(ValueError, match="--target must look like MxN"):
+        transfer.main(["--smoke", "--target", "4by10"])
+
+    # a file with more seeds gives its first ones; --target 2x6 fine-tunes at the source's own scale
+    three_seeds = tmp_path / "three_seeds.pkl"
+    with open(src, "rb") as fh, open(three_seeds, "wb") as out_fh:
+        pickle.dump(jax.tree.map(lambda x: np.concatenate([x, x[:1]]), pickle.load(fh)), out_fh)
+    same = transfer.main(["--smoke", "--arms", "tune", "--zero-shot", "target", "--target", "2x6",
+                          "--source-from", str(three_seeds), "--out", str(tmp_path / "c")])
+    assert same["target"] == [2, 6] and all((r["M"], r["N"]) == (2, 6) for r in same["fine_tuned"])
+    assert same["start"]["tune"] == out["zero_shot"][0]["zero-shot (mode)"]  # the same two seeds
     with pytest.raises(ValueError, match="MxN"):
         transfer.main(["--smoke", "--arms", "via", "--via", "3by8:64"])
 
