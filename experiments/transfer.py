@@ -17,7 +17,8 @@ document's Experiment 2; then at M=40, N=100 fine-tune vs train from scratch at 
 Writes transfer.json (after every stage, so a cut-off run keeps its rows) and transfer.png
 (zero-shot vs scale; the arms vs steps). The arms can run as separate processes on one device:
 one trains the source (`--save-source`), the others start from it (`--source-from`), and
-`--merge` combines their directories.
+`--merge` combines their directories. `--target MxN` moves the arms to another scale; at the
+source's own (4x10) a fine-tune shows what restarting training costs without any change of task.
 
     python experiments/transfer.py --seeds 8 --source-steps 1179648 --target-steps 1000000 \\
         --base env.obs=entity ppo.network=attention ppo.hidden=64 ppo.imitation_coef=1 \\
@@ -93,7 +94,7 @@ def load_source(path: str, template, seeds: int):
     if got != want or min(x.shape[0] for x in jax.tree.leaves(params)) < seeds:
         raise ValueError(f"--source-from {path}: its networks do not match --base and --seeds "
                          f"{seeds} (shapes {jax.tree.leaves(got)[:3]}… vs {jax.tree.leaves(want)[:3]}…); "
-                         "use the --base and --seeds of the run that saved it")
+                         "use the --base of the run that saved it and at most its number of seeds")
     return jax.tree.map(lambda x: jnp.asarray(x[:seeds]), params)
 
 
