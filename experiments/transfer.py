@@ -152,7 +152,7 @@ def merge(dirs: list[str], out_dir: str) -> dict:
     for d in dirs:
         with open(os.path.join(d, "transfer.json")) as fh:
             part = json.load(fh)
-        arms = out.get("arms", []) + [a for a in part.get("arms", []) if a not in out.get("arms", [])]
+        arms = list(dict.fromkeys(out.get("arms", []) + part.get("arms", [])))  # every run's, in order
         out.update({k: v for k, v in part.items() if k != "start"}, arms=arms)
         out.setdefault("start", {}).update(part.get("start", {}))
     os.makedirs(out_dir, exist_ok=True)
