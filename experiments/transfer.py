@@ -276,6 +276,7 @@ def main(argv=None) -> dict:
             agg, _ = compare_seeds(tgt_cfg, actor, start[0], jax.random.PRNGKey(10_000 + tgt_cfg.run.seed),
                                    args.episodes)
             out["start"]["via"] = pct(agg)
+            save()  # a run cut off during the target's training keeps the curriculum's zero-shot
             print(f"via, zero-shot at M={target[0]}: {pct(agg)[0]:.1f} ± {pct(agg)[1]:.1f} %", flush=True)
         print(f"target: M={target[0]} N={target[1]}, {args.target_steps:,} steps × {args.seeds} "
               f"seeds, {ARMS[arm][1]}", flush=True)

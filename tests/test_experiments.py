@@ -120,6 +120,7 @@ def test_transfer_smoke_zero_shot_then_the_arms_then_a_split_run_merged(tmp_path
     assert on_disk[0] is None and "fine_tuned" not in on_disk[1]  # source, then the three arms
     assert on_disk[1]["source"][0]["env_steps"] == 64 and on_disk[1]["zero_shot"] == out["zero_shot"]
     assert "scratch" not in on_disk[2] and "via" not in on_disk[3] and "via" in out["start"]
+    assert on_disk[3]["start"]["via"] == out["start"]["via"]  # kept before the target's training
     assert [(r["M"], r["N"]) for r in out["zero_shot"]] == [(2, 6), (3, 8)]
     for rows in (out["fine_tuned"], out["scratch"], out["via"]):
         assert [r["env_steps"] for r in rows] == [32, 64] and all(r["M"] == 3 for r in rows)
