@@ -46,9 +46,10 @@ def enable_compilation_cache(path: str | None = None) -> None:
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
 
 
-def _config_args(ap: argparse.ArgumentParser, exclude: tuple[str, ...] = (),
-                 preset_default: str | None = "default") -> None:
-    ap.add_argument("--preset", default=preset_default, choices=PRESETS)
+def _config_args(ap: argparse.ArgumentParser, exclude: tuple[str, ...] = ()) -> None:
+    ap.add_argument("--preset", default=None, choices=PRESETS,
+                    help="the starting config (default: the --config file's preset key, else "
+                         "default); a --preset given here wins over the file's key")
     ap.add_argument("--config", help="YAML file with config sections (applied after the preset)")
     for flag in (f for f in FLAGS if f not in exclude):
         ap.add_argument("--" + flag.replace("_", "-"), dest=flag, default=None)
@@ -59,8 +60,8 @@ def _config_args(ap: argparse.ArgumentParser, exclude: tuple[str, ...] = (),
 def build_config(args) -> Config:
     """preset → YAML → flags → --set, validated (ValueError names the field)."""
     cfg = preset(args.preset or "default")
-    if args.config:
-        cfg = load_yaml(args.config, cfg)
+    if args.config:  # an explicit --preset wins over the file's preset key
+        cfg = load_yaml(args.config, cfg, keep_base=args.preset is not None)
     updates = {field: getattr(args, flag, None) for flag, field in FLAGS.items()}
     for item in args.set:
         key, sep, value = item.partition("=")
@@ -157,7 +158,7 @@ def main(argv=None) -> int:
     ev.add_argument("--arena-m", type=float, default=None, help="evaluate in this arena side (m)")
     rd = sub.add_parser("render", help="animate one episode (.gif/.mp4) of a checkpoint or a baseline, "
                                        "or draw a reset state (.png)")
-    _config_args(rd, exclude=("out",), preset_default=None)
+    _config_args(rd, exclude=("out",))
     rd.add_argument("--out", default=None, help="file to write: .gif or .mp4 (an episode), .png (reset)")
     rd.add_argument("--png", default=None, help=argparse.SUPPRESS)  # older spelling of --out X.png
     rd.add_argument("--checkpoint", default=None, help="run directory whose trained policy plays")

@@ -103,3 +103,21 @@ def test_attention_yaml_is_the_documented_setting():
         "ppo.rollout_steps": 64, "ppo.num_minibatches": 16, "ppo.total_steps": 2097152,
         "run.updates_per_chunk": 8})
     assert load_yaml(path, preset("default")) == want
+
+
+def test_a_preset_named_on_the_command_line_wins_over_the_files_key(tmp_path):
+    """`jaxjam train --config F --preset large` is F's sections at the `large` preset (the
+    README's fine-tuning command); without --preset the file's own `preset:` key stands."""
+    import argparse
+
+    from jaxjam.cli import _config_args, build_config
+    p = tmp_path / "c.yaml"
+    p.write_text("preset: default\nppo:\n  hidden: 64\n")
+    ap = argparse.ArgumentParser()
+    _config_args(ap)
+    cfg = lambda *argv: build_config(ap.parse_args(["--config", str(p), *argv]))
+    assert cfg() == override(preset("default"), {"ppo.hidden": 64})
+    assert cfg("--preset", "large") == override(preset("large"), {"ppo.hidden": 64})
+    assert cfg("--preset", "large", "--set", "ppo.hidden=32").ppo.hidden == 32  # --set still last
+    assert load_yaml(str(p), preset("large")).env.num_jammers == 4  # the file's key, unless keep_base
+    assert load_yaml(str(p), preset("large"), keep_base=True).env.num_jammers == 40

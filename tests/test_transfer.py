@@ -64,7 +64,8 @@ def test_init_from_other_networks_is_refused_by_name(run_dir, tmp_path, capsys):
     rc = cli_main(["train", *TINY, "--hidden", "16", "--init-from", run_dir,
                    "--out", str(tmp_path / "bad")])
     err = capsys.readouterr().err.strip()
-    assert rc == 2 and len(err.splitlines()) == 1 and "its networks differ" in err and "ppo.hidden" in err
+    assert rc == 2 and len(err.splitlines()) == 1 and "its networks differ" in err and "ppo.hidden" in err \
+        and "ppo.attention_mode" in err
 
 
 def test_scales_a_policy_cannot_run_at_are_refused_with_the_reason():

@@ -112,14 +112,21 @@ def _read_yaml(path: str) -> Any:
         raise ValueError(f"config file {path}:{where} invalid YAML: {what}") from None
 
 
-def load_yaml(path: str, base: Config | None = None) -> Config:
-    """Apply a YAML file of nested sections ({env: {num_jammers: 40}}) or a `preset:` key."""
+def load_yaml(path: str, base: Config | None = None, keep_base: bool = False) -> Config:
+    """Apply a YAML file of nested sections ({env: {num_jammers: 40}}) or a `preset:` key.
+
+    The file's `preset:` key replaces `base` unless `keep_base` (a preset named on the command
+    line wins over the file's: `--preset large --config small.yaml` is the file at `large`)."""
     import yaml
 
     data = _read_yaml(path) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping of config sections")
-    cfg = preset(data.pop("preset")) if "preset" in data else (base or preset("default"))
+    named = data.pop("preset", None)
+    if named is not None and (base is None or not keep_base):
+        cfg = preset(named)
+    else:
+        cfg = base or preset("default")
     flat = {}
     for part, values in data.items():
         if not isinstance(values, dict):
