@@ -8,7 +8,8 @@ policy, the planner). Writes JSON beside the printed table.
     python experiments/curriculum.py --seeds 8 \\
         --stages 4x10:1000000,10x25:1000000,20x50:1000000,40x100:2000000 \\
         --base env.obs=entity ppo.network=attention ppo.hidden=64 ppo.imitation_coef=1 \\
-               ppo.lr_actor=1e-3 ppo.num_envs=64 ppo.rollout_steps=64
+               ppo.lr_actor=1e-3 ppo.num_envs=64 ppo.rollout_steps=64 \\
+        --later-set ppo.lr_actor=1e-4 ppo.imitation_coef=0 ppo.entropy_coef=0.0002
     python experiments/curriculum.py --smoke      # seconds-sized, as the test suite runs it
 """
 
@@ -49,6 +50,11 @@ def main(argv=None) -> dict:
     ap.add_argument("--episodes", type=int, default=32)
     ap.add_argument("--base", nargs="*", default=["env.obs=entity", "ppo.network=attention"],
                     metavar="SECTION.FIELD=VALUE")
+    ap.add_argument("--later-set", nargs="*", default=[], metavar="SECTION.FIELD=VALUE",
+                    help="overrides for every stage after the first, which fine-tunes the previous "
+                         "stage's networks (e.g. ppo.lr_actor=1e-4 ppo.imitation_coef=0 "
+                         "ppo.entropy_coef=0.0002: a fresh start at the first stage's rate and "
+                         "teacher weight lowers a converged policy; docs/results.md, Session 14)")
     ap.add_argument("--baselines", choices=("all", "basic"), default="all",
                     help="all: random, heuristic, scripted motions, planner; basic: random, heuristic")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes (the test suite's run)")
@@ -63,7 +69,8 @@ def main(argv=None) -> dict:
     stages = parse_stages(args.stages)
     t0 = time.perf_counter()
     trained = []
-    for cfg, ts in train_stages(base, stages, args.seeds):
+    later = dict(item.split("=", 1) for item in args.later_set)
+    for cfg, ts in train_stages(base, stages, args.seeds, later=later):
         trained.append((cfg, ts))
         e = cfg.env
         print(f"stage {len(trained)}: M={e.num_jammers} N={e.num_enemies} arena={e.arena_m:.0f} m, "
@@ -99,6 +106,7 @@ def main(argv=None) -> dict:
         print(f"| {row['M']} × {row['N']} ({row['arena_m']:.0f} m) | "
               + " | ".join(fmt(row[c]) if c in row else "–" for c in cols) + " |")
     out = {"stages": args.stages, "seeds": args.seeds, "episodes": args.episodes, "base": args.base,
+           "later_set": args.later_set,
            "wall_s": time.perf_counter() - t0, "rows": rows}
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out, "w") as fh:

@@ -76,19 +76,23 @@ def parse_stages(text: str) -> list[Stage]:
     return stages
 
 
-def stage_configs(config: Config, stages: list[Stage]) -> list[Config]:
-    """Validated config of every stage (each observation's width is independent of M and N)."""
-    return [scaled(config, s.num_jammers, s.num_enemies, s.arena_m, **{"ppo.total_steps": s.total_steps})
-            for s in stages]
+def stage_configs(config: Config, stages: list[Stage], later: dict | None = None) -> list[Config]:
+    """Validated config of every stage (each observation's width is independent of M and N).
+    `later`: field overrides for every stage after the first, which starts from the previous
+    stage's networks (e.g. a fine-tune's lower rate, no teacher)."""
+    return [scaled(override(config, later) if i and later else config, s.num_jammers, s.num_enemies,
+                   s.arena_m, **{"ppo.total_steps": s.total_steps})
+            for i, s in enumerate(stages)]
 
 
 def train_stages(config: Config, stages: list[Stage], seeds: int = 1,
-                 progress=None, params=None) -> Iterator[tuple[Config, TrainState]]:
+                 progress=None, params=None, later: dict | None = None) -> Iterator[tuple[Config, TrainState]]:
     """Train through the stages, S seeds in one program per stage; yields each stage's
     (config, train state with a leading seed axis). `progress(stage_index, env_steps)` is
     called after every chunk. `params`: (actor, critic) parameters [S, ...] for the first
-    stage to start from (e.g. a policy trained elsewhere), else fresh ones."""
-    for i, cfg in enumerate(stage_configs(config, stages)):
+    stage to start from (e.g. a policy trained elsewhere), else fresh ones. `later`: overrides
+    for the stages after the first (`stage_configs`)."""
+    for i, cfg in enumerate(stage_configs(config, stages, later)):
         trainer = make_train(cfg)
         key = jax.random.fold_in(jax.random.PRNGKey(cfg.run.seed), i)
         init, chunk = compile_programs(trainer, key, seeds, seed_axis=True)  # both at once

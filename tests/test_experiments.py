@@ -54,7 +54,7 @@ def test_curriculum_smoke_trains_two_stages_and_evaluates_zero_shot(tmp_path, mo
     from experiments.curriculum import main as curriculum_main
 
     monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")
-    out = curriculum_main(["--smoke", "--out", str(tmp_path / "c.json")])
+    out = curriculum_main(["--smoke", "--later-set", "ppo.lr_actor=1e-4", "--out", str(tmp_path / "c.json")])
     text = capsys.readouterr().out
     assert "stage 2: M=3 N=8" in text and "zero-shot" in text
     rows = json.load(open(tmp_path / "c.json"))["rows"]
@@ -63,6 +63,7 @@ def test_curriculum_smoke_trains_two_stages_and_evaluates_zero_shot(tmp_path, mo
         for name in ("after stage 1", "after stage 2", "heuristic"):
             assert 0.0 <= row[name][0] <= 100.0
     assert "best scripted (heuristic)" in rows[0] and "planner" not in rows[0]
+    assert out["later_set"] == ["ppo.lr_actor=1e-4"]
 
 
 def test_curriculum_stages_parse_and_scale_the_arena():
@@ -71,6 +72,13 @@ def test_curriculum_stages_parse_and_scale_the_arena():
     cfgs = stage_configs(preset("default"), parse_stages("4x10:64, 10x25:128"))
     assert [(c.env.num_jammers, c.env.num_enemies, c.ppo.total_steps) for c in cfgs] == [(4, 10, 64), (10, 25, 128)]
     assert cfgs[0].env.arena_m == 200.0 and 200.0 < cfgs[1].env.arena_m < 500.0
+    later = {"ppo.lr_actor": "1e-4", "ppo.imitation_coef": "0"}  # the stages that fine-tune
+    tuned = stage_configs(override(preset("default"), {"ppo.imitation_coef": 1}),
+                          parse_stages("4x10:64,10x25:128,20x50:64"), later)
+    assert [(c.ppo.lr_actor, c.ppo.imitation_coef) for c in tuned] == [(3e-4, 1.0), (1e-4, 0.0), (1e-4, 0.0)]
+    assert tuned[1].env.num_jammers == 10 and tuned[1].ppo.total_steps == 128
+    with pytest.raises(ValueError, match="ppo.lr_actor"):
+        stage_configs(preset("default"), parse_stages("4x10:64,10x25:64"), {"ppo.lr_actor": "-1"})
     with pytest.raises(ValueError, match="MxN"):
         parse_stages("4by10:64")
     assert parse_stages("4x10@150:64")[0].arena_m == 150.0
