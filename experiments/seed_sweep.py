@@ -19,8 +19,10 @@ from jaxjam.xla_flags import apply_default_xla_flags
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--preset", default="default", choices=PRESETS)
-    ap.add_argument("--config", default=None, help="YAML config (its `preset:` key wins over --preset)")
+    ap.add_argument("--preset", default=None, choices=PRESETS,
+                    help="default: the --config file's preset key, else default; a --preset given "
+                         "here wins over the file's key (as in jaxjam train)")
+    ap.add_argument("--config", default=None, help="YAML config, applied after the preset")
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--total-steps", type=int, default=None)
     ap.add_argument("--num-envs", type=int, default=None)
@@ -30,18 +32,21 @@ def main(argv=None):
     ap.add_argument("--set", nargs="*", default=[], metavar="SECTION.FIELD=VALUE")
     args = ap.parse_args(argv)
     apply_default_xla_flags()  # as the CLI does, before JAX starts its backend
-    out = args.out or f"runs/seed_sweep_{args.preset}"  # (a YAML's own preset does not rename it)
+    name = args.preset or "default"
+    out = args.out or f"runs/seed_sweep_{name}"  # (a YAML's own preset does not rename it)
     updates = {"run.num_seeds": args.seeds, "ppo.total_steps": args.total_steps,
                "ppo.num_envs": args.num_envs, "env.obs": args.obs, "run.out": out,
                "run.eval_episodes": args.episodes}
     updates.update(dict(item.split("=", 1) for item in args.set))
-    base = load_yaml(args.config, preset(args.preset)) if args.config else preset(args.preset)
+    base = preset(name)
+    if args.config:
+        base = load_yaml(args.config, base, keep_base=args.preset is not None)
     cfg = override(base, updates)
     result = train_and_evaluate(cfg)
     res = result["results"]
     pct = lambda m: f"{100 * m['mean_reduction'][0]:.1f} ± {100 * m['mean_reduction'][1]:.1f}%"
     best = best_scripted(res)
-    source = f"config {args.config}" if args.config else f"preset {args.preset}"
+    source = f"config {args.config}" if args.config else f"preset {name}"
     print(f"\n{args.seeds} seeds, {source} (obs {cfg.env.obs}): mean λ₂ reduction "
           f"{pct(res[f'trained (mode, {args.seeds} seeds)'])} mode, "
           f"{pct(res[f'trained (sampled, {args.seeds} seeds)'])} sampled (95% CI over seeds) "
