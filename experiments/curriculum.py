@@ -23,7 +23,7 @@ import time
 import jax
 import jax.numpy as jnp
 
-from jaxjam.config import override, preset
+from jaxjam.config import override, parse_sets, preset
 from jaxjam.curriculum import parse_stages, scaled, train_stages
 from jaxjam.evaluate import ci95, compare_policies, compare_seeds
 from jaxjam.policies import baselines
@@ -65,11 +65,11 @@ def main(argv=None) -> dict:
                                                              ("stages", "seeds", "episodes", "base"))
         args.baselines = "basic"
     apply_default_xla_flags()
-    base = override(preset("default"), dict(item.split("=", 1) for item in args.base))
+    base = override(preset("default"), parse_sets(args.base, "--base"))
     stages = parse_stages(args.stages)
     t0 = time.perf_counter()
     trained = []
-    later = dict(item.split("=", 1) for item in args.later_set)
+    later = parse_sets(args.later_set, "--later-set")
     for cfg, ts in train_stages(base, stages, args.seeds, later=later):
         trained.append((cfg, ts))
         e = cfg.env

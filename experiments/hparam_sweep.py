@@ -28,7 +28,7 @@ import jax
 import numpy as np
 
 from jaxjam.agents.hparams import TRACED, PPONumbers
-from jaxjam.config import EnvConfig, PhysicsConfig, override, preset
+from jaxjam.config import EnvConfig, PhysicsConfig, override, parse_sets, preset
 from jaxjam.config.traced import RANGES, TRACED_ENV, TRACED_PHYSICS, EnvNumbers
 from jaxjam.evaluate import ci95, compare_policies, compare_policies_grid, compare_seeds
 from jaxjam.policies import baselines
@@ -87,7 +87,7 @@ def main(argv=None) -> dict:
         args.base, args.seeds, args.episodes, args.baselines = SMOKE + args.base, 2, 2, "basic"
     apply_default_xla_flags()
     grid = parse_grid(args.grid)
-    updates = dict(item.split("=", 1) for item in args.base)
+    updates = parse_sets(args.base, "--base")
     if args.total_steps:
         updates["ppo.total_steps"] = args.total_steps
     cfg = override(preset("default"), updates)

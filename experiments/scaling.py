@@ -35,7 +35,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script
 from experiments.curriculum import SMOKE, pct  # noqa: E402  (the same tiny configs as its smoke run)
-from jaxjam.config import load_yaml, override, preset  # noqa: E402
+from jaxjam.config import load_yaml, override, parse_sets, preset  # noqa: E402
 from jaxjam.curriculum import scaled  # noqa: E402
 from jaxjam.evaluate import compare_policies, compare_seeds  # noqa: E402
 from jaxjam.policies import baselines  # noqa: E402
@@ -168,7 +168,7 @@ def main(argv=None) -> dict:
         budgets, args.steps, args.seeds, args.episodes = (32, 64), 64, 2, 2
         args.base, args.no_planner = SMOKE["base"] + args.base, True
     start = load_yaml(args.config, preset("default")) if args.config else preset("default")
-    base = override(start, dict(item.split("=", 1) for item in args.base))
+    base = override(start, parse_sets(args.base, "--base"))
     if args.scales:
         keep = {tuple(int(v) for v in item.split("x")) for item in args.scales.split(",") if item}
         unknown = keep - {mn for exp in args.exp for mn in settings[exp]}

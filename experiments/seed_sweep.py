@@ -13,7 +13,7 @@ import json
 import os
 
 from jaxjam.run import best_scripted, train_and_evaluate
-from jaxjam.config import PRESETS, load_yaml, override, preset
+from jaxjam.config import PRESETS, load_yaml, override, parse_sets, preset
 from jaxjam.xla_flags import apply_default_xla_flags
 
 
@@ -37,7 +37,7 @@ def main(argv=None):
     updates = {"run.num_seeds": args.seeds, "ppo.total_steps": args.total_steps,
                "ppo.num_envs": args.num_envs, "env.obs": args.obs, "run.out": out,
                "run.eval_episodes": args.episodes}
-    updates.update(dict(item.split("=", 1) for item in args.set))
+    updates.update(parse_sets(args.set))
     base = preset(name)
     if args.config:
         base = load_yaml(args.config, base, keep_base=args.preset is not None)

@@ -45,7 +45,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script
 from experiments.curriculum import SMOKE, pct  # noqa: E402  (the same tiny configs as its smoke run)
 from experiments.scaling import SETTINGS, baseline_results, train_and_score  # noqa: E402
-from jaxjam.config import override, preset  # noqa: E402
+from jaxjam.config import override, parse_sets, preset  # noqa: E402
 from jaxjam.curriculum import parse_stages, scaled, train_stages  # noqa: E402
 from jaxjam.evaluate import compare_seeds  # noqa: E402
 from jaxjam.run import best_scripted  # noqa: E402
@@ -224,8 +224,8 @@ def main(argv=None) -> dict:
         args.seeds, args.episodes, args.milestones, args.no_planner = 2, 2, 2, True
         args.base = SMOKE["base"] + args.base
     target = args.target or tuple(scales[-1])
-    pairs = lambda items: dict(item.split("=", 1) for item in items)
-    base = override(preset("default"), pairs(args.base))
+    base = override(preset("default"), parse_sets(args.base, "--base"))
+    target_set = parse_sets(args.target_set, "--target-set")
     src_cfg = scaled(base, *scales[0], **{"ppo.total_steps": args.source_steps})
     os.makedirs(args.out, exist_ok=True)
     out = {"seeds": args.seeds, "episodes": args.episodes, "source_scale": list(scales[0]),
@@ -262,13 +262,13 @@ def main(argv=None) -> dict:
             if (r["M"], r["N"]) == target:
                 out["start"]["tune"] = r["zero-shot (mode)"]
     tgt_cfg = override(scaled(base, *target, **{"ppo.total_steps": args.target_steps}),
-                       pairs(args.target_set))
+                       target_set)
     target_base = measured.get(target) or baseline_results(tgt_cfg, args.episodes, not args.no_planner)
     marks = sorted({max(1, args.target_steps * (i + 1) // args.milestones) for i in range(args.milestones)})
     for arm in args.arms:
         start = None if arm == "scratch" else jax.tree.map(jnp.copy, params)  # training donates it
         if arm == "via":
-            for cfg, ts in train_stages(override(base, pairs(args.target_set)), parse_stages(args.via),
+            for cfg, ts in train_stages(override(base, target_set), parse_stages(args.via),
                                         args.seeds, params=start):
                 print(f"via M={cfg.env.num_jammers} N={cfg.env.num_enemies}: "
                       f"{cfg.ppo.total_steps:,} steps × {args.seeds} seeds trained", flush=True)

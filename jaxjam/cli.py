@@ -18,7 +18,7 @@ import sys
 
 import jax
 
-from jaxjam.config import PRESETS, Config, load_yaml, override, preset
+from jaxjam.config import PRESETS, Config, load_yaml, override, parse_sets, preset
 from jaxjam.errors import OneLineParser, count_type, one_line, quiet_shutdown_noise
 from jaxjam.xla_flags import apply_default_xla_flags
 
@@ -63,11 +63,7 @@ def build_config(args) -> Config:
     if args.config:  # an explicit --preset wins over the file's preset key
         cfg = load_yaml(args.config, cfg, keep_base=args.preset is not None)
     updates = {field: getattr(args, flag, None) for flag, field in FLAGS.items()}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"--set expects SECTION.FIELD=VALUE, got {item!r}")
-        updates[key] = value
+    updates.update(parse_sets(args.set))
     try:
         return override(cfg, updates)
     except ValueError as err:  # name the flag too when a flag set the field

@@ -121,3 +121,11 @@ def test_a_preset_named_on_the_command_line_wins_over_the_files_key(tmp_path):
     assert cfg("--preset", "large", "--set", "ppo.hidden=32").ppo.hidden == 32  # --set still last
     assert load_yaml(str(p), preset("large")).env.num_jammers == 4  # the file's key, unless keep_base
     assert load_yaml(str(p), preset("large"), keep_base=True).env.num_jammers == 40
+
+
+def test_parse_sets_names_the_flag_of_an_item_without_a_value():
+    from jaxjam.config import parse_sets
+    assert parse_sets(["ppo.lr_actor=1e-4", "env.reward_weights=1,0.3,0,0.1,0.2"]) == {
+        "ppo.lr_actor": "1e-4", "env.reward_weights": "1,0.3,0,0.1,0.2"}
+    with pytest.raises(ValueError, match=r"--later-set expects SECTION.FIELD=VALUE, got 'ppo.lr_actor'"):
+        parse_sets(["ppo.lr_actor"], "--later-set")

@@ -15,10 +15,10 @@ field and its allowed range.
 """
 
 from jaxjam.config.checks import validate
-from jaxjam.config.overrides import from_dict, load_yaml, override, to_dict
+from jaxjam.config.overrides import from_dict, load_yaml, override, parse_sets, to_dict
 from jaxjam.config.presets import PRESETS, preset
 from jaxjam.config.schema import (BAND_FREQS_HZ, SPEED_OF_LIGHT_M_S, Config, EnvConfig, PhysicsConfig,
                                   PPOConfig, RunConfig)
 
 __all__ = ["BAND_FREQS_HZ", "SPEED_OF_LIGHT_M_S", "Config", "EnvConfig", "PhysicsConfig", "PPOConfig",
-           "PRESETS", "RunConfig", "from_dict", "load_yaml", "override", "preset", "to_dict", "validate"]
+           "PRESETS", "RunConfig", "from_dict", "load_yaml", "override", "parse_sets", "preset", "to_dict", "validate"]

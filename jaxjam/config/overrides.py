@@ -112,6 +112,18 @@ def _read_yaml(path: str) -> Any:
         raise ValueError(f"config file {path}:{where} invalid YAML: {what}") from None
 
 
+def parse_sets(items, flag: str = "--set") -> dict[str, str]:
+    """SECTION.FIELD=VALUE strings (a command line's `flag` list) -> {field: value}; ValueError
+    naming `flag` and the item when one has no '='. The values are checked by `override`."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"{flag} expects SECTION.FIELD=VALUE, got {item!r}")
+        out[key] = value
+    return out
+
+
 def load_yaml(path: str, base: Config | None = None, keep_base: bool = False) -> Config:
     """Apply a YAML file of nested sections ({env: {num_jammers: 40}}) or a `preset:` key.
 
