@@ -191,3 +191,28 @@ def test_transfer_zero_shot_target_only(tmp_path, monkeypatch):
         transfer.main(["--smoke", "--zero-shot", "target", "--out", str(tmp_path)])
     assert seen == [[(3, 8)]]
     assert json.load(open(tmp_path / "transfer.json"))["source"][0]["M"] == 2
+
+
+@pytest.mark.slow
+def test_obs_capacity_smoke_same_parameters_more_tokens(tmp_path, monkeypatch, capsys):
+    """experiments/obs_capacity.py: the source's own capacities first, then each variant, with
+    the same parameters; capacities beyond what exists (16 enemy slots with 8 enemies) are
+    padding, so they leave the policy's score exactly as with every enemy seen (8 slots)."""
+    import experiments.obs_capacity as cap
+
+    monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")
+    out = cap.main(["--smoke", "--variants", "env.entity_enemies=8", "env.entity_enemies=16",
+                    "env.entity_top_links=4,env.entity_jammers=1", "--out", str(tmp_path)])
+    rows = out["variants"]
+    assert [r["entity_enemies"] for r in rows] == [3, 8, 16, 3]
+    assert rows[3]["entity_top_links"] == 4 and rows[3]["entity_jammers"] == 1
+    assert rows[1]["zero-shot (mode)"] == rows[2]["zero-shot (mode)"]  # padding only
+    assert json.load(open(tmp_path / "capacity.json"))["variants"] == rows
+    assert out["best scripted"] in out["baselines"] and "planner" not in out["baselines"]
+    assert "enemies=16" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="only env.*entity_links.* may change"):
+        cap.main(["--smoke", "--variants", "env.num_enemies=20"])
+    with pytest.raises(ValueError, match="--source-from FILE is required"):
+        cap.main([])
+    with pytest.raises(ValueError, match="ppo.network=attention"):
+        cap.main(["--smoke", "--base", "ppo.network=mlp", "--variants", "env.entity_enemies=8"])
