@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import lzma
 import os
 import pickle
 import sys
@@ -86,8 +87,9 @@ def abstract_train_state(cfg):
 def load_source(path: str, template, seeds: int):
     """(actor, critic) parameters [seeds, ...] from a `--save-source` file — its first `seeds`
     seeds when it holds more — checked against the networks of `template` (`abstract_train_state`
-    of the same --base) and the seed count before anything compiles."""
-    with open(path, "rb") as fh:
+    of the same --base) and the seed count before anything compiles. A name ending in .xz is
+    read through lzma (experiments/sources holds one)."""
+    with (lzma.open if str(path).endswith(".xz") else open)(path, "rb") as fh:
         params = pickle.load(fh)
     want = jax.tree.map(lambda x: tuple(x.shape), (template.actor_params, template.critic_params))
     got = jax.tree.map(lambda x: tuple(x.shape[1:]), params)

@@ -216,3 +216,58 @@ def test_obs_capacity_smoke_same_parameters_more_tokens(tmp_path, monkeypatch, c
         cap.main([])
     with pytest.raises(ValueError, match="ppo.network=attention"):
         cap.main(["--smoke", "--base", "ppo.network=mlp", "--variants", "env.entity_enemies=8"])
+
+
+def test_load_source_reads_xz_like_a_plain_pickle_and_checks_shapes(tmp_path):
+    """transfer.load_source: a .xz file (the shipped source) gives the same parameters as the
+    plain pickle; a file of other networks is refused before anything compiles."""
+    import lzma
+
+    from experiments.curriculum import SMOKE
+    from experiments.transfer import abstract_train_state, load_source
+    from jaxjam.config import parse_sets
+    from jaxjam.curriculum import scaled
+
+    cfg = scaled(override(preset("default"), parse_sets(SMOKE["base"], "--base")), 2, 6)
+    ts = abstract_train_state(cfg)
+    rng = np.random.default_rng(0)
+    params = jax.tree.map(lambda x: rng.normal(size=(3, *x.shape)).astype(np.float32),
+                          (ts.actor_params, ts.critic_params))
+    with open(tmp_path / "s.pkl", "wb") as fh, lzma.open(tmp_path / "s.pkl.xz", "wb") as xz:
+        pickle.dump(params, fh)
+        pickle.dump(params, xz)
+    plain = load_source(str(tmp_path / "s.pkl"), ts, 2)
+    packed = load_source(str(tmp_path / "s.pkl.xz"), ts, 2)
+    for a, b, c in zip(jax.tree.leaves(plain), jax.tree.leaves(packed), jax.tree.leaves(params)):
+        assert a.shape[0] == 2 and np.array_equal(a, b) and np.array_equal(a, c[:2])
+    wider = abstract_train_state(override(cfg, {"ppo.hidden": 16}))
+    with pytest.raises(ValueError, match="do not match --base"):
+        load_source(str(tmp_path / "s.pkl.xz"), wider, 2)
+
+
+def test_plot_finetune_draws_each_recipe_from_the_zero_shot_start(tmp_path, capsys):
+    """experiments/plot_finetune.py: each run's fine_tuned rows after the --start run's zero-shot
+    row at the same target; a run without rows, or at another target, is refused by name."""
+    from experiments.plot_finetune import main as plot_main
+
+    base = {"planner": [52.0, 6.0], "disperse 30 m": [30.0, 4.0], "best scripted": "disperse 30 m"}
+    start = {"zero_shot": [{"M": 40, "N": 100, "zero-shot (mode)": [47.0, 0.5], **base}]}
+    run = {"fine_tuned": [{"M": 40, "N": 100, "env_steps": s, "trained (mode)": [v, 0.4]}
+                          for s, v in ((100, 48.0), (200, 49.0))]}
+    files = {}
+    for name, d in (("start", start), ("run", run), ("empty", {"fine_tuned": []}),
+                    ("other", {"fine_tuned": [dict(run["fine_tuned"][0], M=10, N=25)]})):
+        files[name] = tmp_path / f"{name}.json"
+        files[name].write_text(json.dumps(d))
+    out = tmp_path / "ft.png"
+    lines = plot_main(["--start", str(files["start"]), "--run", str(files["run"]), "A",
+                       "--out", str(out)])
+    assert lines == {"A": [(0, [47.0, 0.5]), (100, [48.0, 0.4]), (200, [49.0, 0.4])]}
+    assert out.stat().st_size > 0 and "200 49.0 ± 0.4" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="'B': no fine_tuned rows"):
+        plot_main(["--start", str(files["start"]), "--run", str(files["empty"]), "B"])
+    with pytest.raises(ValueError, match="no zero_shot row at M=10, N=25"):
+        plot_main(["--start", str(files["start"]), "--run", str(files["other"]), "C"])
+    with pytest.raises(ValueError, match="'D': its target is not M=40"):
+        plot_main(["--start", str(files["start"]), "--run", str(files["run"]), "A",
+                   "--run", str(files["other"]), "D"])
