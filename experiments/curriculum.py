@@ -9,7 +9,7 @@ policy, the planner). Writes JSON beside the printed table.
         --stages 4x10:1000000,10x25:1000000,20x50:1000000,40x100:2000000 \\
         --base env.obs=entity ppo.network=attention ppo.hidden=64 ppo.imitation_coef=1 \\
                ppo.lr_actor=1e-3 ppo.num_envs=64 ppo.rollout_steps=64 \\
-        --later-set ppo.lr_actor=1e-4 ppo.imitation_coef=0 ppo.entropy_coef=0.0002
+        --later-set ppo.lr_actor=3e-4 ppo.imitation_coef=0 ppo.entropy_coef=0.0002
     python experiments/curriculum.py --smoke      # seconds-sized, as the test suite runs it
 """
 

@@ -271,3 +271,41 @@ def test_plot_finetune_draws_each_recipe_from_the_zero_shot_start(tmp_path, caps
     with pytest.raises(ValueError, match="'D': its target is not M=40"):
         plot_main(["--start", str(files["start"]), "--run", str(files["run"]), "A",
                    "--run", str(files["other"]), "D"])
+
+
+def test_finetune_study_script_passes_valid_arguments_to_every_job(tmp_path):
+    """experiments/finetune_study.sh: each job's transfer.py arguments parse (parse_args) and its
+    --base/--target-set items are config fields with valid values; an unknown job is refused.
+    A stand-in `python3` on PATH checks the arguments instead of training."""
+    import stat
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    checker = tmp_path / "check.py"
+    checker.write_text(
+        "import sys\n"
+        "from experiments.transfer import parse_args\n"
+        "from jaxjam.config import override, parse_sets, preset\n"
+        "a = parse_args(sys.argv[2:])\n"
+        "t = override(override(preset('default'), parse_sets(a.base, '--base')), "
+        "parse_sets(a.target_set, '--target-set'))\n"
+        "print('OK', a.arms[0], a.source_from is not None, t.ppo.lr_actor, t.ppo.imitation_coef, "
+        "t.env.credit_weight)\n")
+    fake = tmp_path / "bin" / "python3"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\nPYTHONPATH={root} exec {sys.executable} {checker} \"$@\"\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    env = dict(os.environ, PATH=f"{fake.parent}:{os.environ['PATH']}", PAR="5")
+    script = os.path.join(root, "experiments", "finetune_study.sh")
+    run = subprocess.run(["bash", script, str(tmp_path / "out")], env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    logs = {j: (tmp_path / "out" / j / "log").read_text().split()
+            for j in ("recipe", "long1m", "credit", "via", "longsrc")}
+    assert all(words[0] == "OK" for words in logs.values()), logs
+    assert logs["recipe"][1:] == ["tune", "True", "0.0001", "0.0", "0.0"]
+    assert logs["credit"][5] == "1.0" and logs["via"][1] == "via" and logs["longsrc"][2] == "False"
+    bad = subprocess.run(["bash", script, str(tmp_path / "bad"), "bogus"], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "unknown job bogus" in bad.stderr
