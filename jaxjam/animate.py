@@ -58,14 +58,9 @@ def _frame(state, config: Config):
             state.centroid_valid, adj, adj & ~adj_j, cut, l2, l2u)
 
 
-def episode_trace(config: Config, policy: Policy, key, steps: int | None = None) -> Trace:
-    """Run one episode of `steps` (default `env.max_steps`) with `policy`; the env's keys do not
-    depend on the policy, so two policies with the same key see the same episode."""
-    steps = config.env.max_steps if steps is None else steps
-    if not 1 <= steps <= config.env.max_steps:
-        raise ValueError(f"steps must be in [1, env.max_steps = {config.env.max_steps}], got {steps}")
-
-    @jax.jit
+def trace_program(config: Config, policy: Policy, steps: int):
+    """The traceable one-episode function: key -> the fields of `Trace` (device arrays), for
+    `jax.jit` or `jax.vmap` over keys (many episodes in one program)."""
     def run(key):
         k_reset, k_env, k_pol = jax.random.split(key, 3)
         obs, state = reset(k_reset, config)
@@ -79,11 +74,21 @@ def episode_trace(config: Config, policy: Policy, key, steps: int | None = None)
         _, frames = jax.lax.scan(body, (obs, state), jnp.arange(steps))
         first = _frame(state, config) + (jnp.float32(0.0),)
         return jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, frames)
+    return run
 
-    return Trace(*(np.asarray(x) for x in jax.device_get(run(key))))
+
+def episode_trace(config: Config, policy: Policy, key, steps: int | None = None) -> Trace:
+    """Run one episode of `steps` (default `env.max_steps`) with `policy`; the env's keys do not
+    depend on the policy, so two policies with the same key see the same episode."""
+    steps = config.env.max_steps if steps is None else steps
+    if not 1 <= steps <= config.env.max_steps:
+        raise ValueError(f"steps must be in [1, env.max_steps = {config.env.max_steps}], got {steps}")
+    return Trace(*(np.asarray(x) for x in jax.device_get(jax.jit(trace_program(config, policy, steps))(key))))
 
 
-def _draw_map(ax, config: Config, tr: Trace, t: int, r_jam: np.ndarray) -> None:
+def draw_map(ax, config: Config, tr: Trace, t: int, r_jam: np.ndarray) -> None:
+    """Frame `t` of `tr` on `ax`: links (grey live, red jammed, dashed blue across the cut),
+    enemies, centroids, jammers by band with their jamming radius `r_jam[band]` (m)."""
     ep, jp = tr.enemy_pos[t], tr.jammer_pos[t]
     iu, ju = np.nonzero(np.triu(tr.live[t], 1))
     for i, j in zip(iu, ju):
@@ -125,7 +130,7 @@ def animate(config: Config, tr: Trace, path: str, title: str = "", fps: int = 10
     def draw(t):
         ax.clear()
         ax2.clear()
-        _draw_map(ax, config, tr, t, r_jam)
+        draw_map(ax, config, tr, t, r_jam)
         ax.set_title(f"{title}  step {t}: λ₂ reduction {100 * tr.reduction[t]:.0f} %", fontsize=9)
         ax2.plot(steps, tr.lambda2_unjammed, color="0.5", label="λ₂ unjammed")
         ax2.plot(steps, tr.lambda2, color="C3", label="λ₂ jammed")

@@ -309,3 +309,55 @@ def test_finetune_study_script_passes_valid_arguments_to_every_job(tmp_path):
     bad = subprocess.run(["bash", script, str(tmp_path / "bad"), "bogus"], env=env,
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "unknown job bogus" in bad.stderr
+
+
+def test_behaviour_trace_stats_by_hand():
+    """experiments/behaviour.trace_stats on a two-step hand-made trace: shares of jammed live and
+    cut links, band match, the median nearest-jammer distance, each averaged over steps 1..T."""
+    from experiments.behaviour import STATS, trace_stats
+    from jaxjam.animate import Trace
+
+    n, m = 3, 3
+    live = np.zeros((3, n, n), bool)
+    live[:, 0, 1] = live[:, 1, 0] = live[:, 1, 2] = live[:, 2, 1] = True  # 2 links, both ways
+    jammed = np.zeros_like(live)
+    jammed[1, 0, 1] = jammed[1, 1, 0] = True  # step 1: one of two links; step 2: none
+    cut = np.zeros_like(live)
+    cut[1:, 0, 1] = cut[1:, 1, 0] = True  # the 0-1 link crosses the cut at steps 1 and 2
+    jp = np.array([[[0, 0], [3, 4], [30, 40]]] * 3, float)  # nearest: 5, 5, 45 m -> median 5
+    tr = Trace(enemy_pos=np.zeros((3, n, 2)), jammer_pos=jp, jammer_band=np.array([[0, 0, 0], [1, 1, 0], [1, 1, 1]]),
+               enemy_band=np.array([0, 1, 1]), centroids=np.zeros((3, n + 1, 2)),
+               centroid_valid=np.zeros((3, n + 1), bool), live=live, jammed=jammed, cut=cut,
+               lambda2=np.zeros(3), lambda2_unjammed=np.ones(3), reduction=np.array([0.0, 0.5, 0.3]))
+    got = trace_stats(tr)
+    want = {STATS[0]: 40.0, STATS[1]: 25.0, STATS[2]: 50.0, STATS[3]: 100 * 5 / 6, STATS[4]: 5.0}
+    assert got.keys() == want.keys() and all(abs(got[k] - v) < 1e-9 for k, v in want.items()), got
+
+
+@pytest.mark.slow
+def test_behaviour_smoke_vmapped_traces_match_one_episode_each(tmp_path, monkeypatch, capsys):
+    """experiments/behaviour.py: every policy's statistics and a figure; the vmapped episodes
+    (trace_program) equal animate.episode_trace run one key at a time; errors are named."""
+    import experiments.behaviour as beh
+    from jaxjam.animate import episode_trace, trace_program
+    from jaxjam.policies import baselines
+
+    monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")
+    out = beh.main(["--smoke", "--policies", "planner", "stay", "--out", str(tmp_path)])
+    assert list(out["stats"]) == ["trained (mode)", "planner", "stay"]
+    for stats in out["stats"].values():
+        assert list(stats) == list(beh.STATS) and 0 <= stats[beh.STATS[3]][0] <= 100
+    assert (tmp_path / "behaviour.png").stat().st_size > 0 and "planner" in capsys.readouterr().out
+    cfg = override(preset("default"), {"env.num_jammers": 2, "env.num_enemies": 6, "env.max_steps": 5})
+    policy, keys = baselines(cfg)["disperse 30 m"], jax.random.split(jax.random.PRNGKey(3), 2)
+    batch = jax.jit(jax.vmap(trace_program(cfg, policy, 5)))(keys)
+    for e in range(2):
+        one = episode_trace(cfg, policy, keys[e])
+        for field, x in zip(one._fields, batch):
+            np.testing.assert_allclose(np.asarray(x[e]), getattr(one, field), rtol=1e-5, atol=1e-5, err_msg=field)
+    with pytest.raises(ValueError, match="--policies: unknown"):
+        beh.main(["--smoke", "--policies", "oracle"])
+    with pytest.raises(ValueError, match="--source-from FILE is required"):
+        beh.main([])
+    with pytest.raises(ValueError, match="--episodes must be >= 2"):
+        beh.main(["--smoke", "--episodes", "1"])

@@ -1,0 +1,137 @@
+"""What the trained jammers do differently from the planner: statistics of one trained seed,
+the planner and other baselines over whole episodes, the same episodes for every policy, and a
+snapshot of each in the first episode at the step where the unjammed swarm is best connected.
+
+Per episode, averaged over its steps (CI over episodes):
+* λ₂ reduction (%), as the env reports it;
+* live links jammed (%): jammed links / live links of the unjammed graph;
+* cut links jammed (%): of the live links across the unjammed graph's Fiedler cut (the links
+  whose loss lowers λ₂ most, where the planner aims), the share jammed;
+* on the enemy band (%): jammers whose band is the enemy's;
+* nearest jammer (m): the median over jammers of the distance to the closest other jammer
+  (small = jammers crowd onto the same spot).
+
+    python experiments/behaviour.py --source-from experiments/sources/attention_m4_2M_8seeds.pkl.xz \\
+        --base $BASE --target 40x100 --episodes 4          # $BASE: experiments/sources/README.md
+    python experiments/behaviour.py --smoke                 # the test suite's size
+
+Writes behaviour.json and behaviour.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import jax
+import matplotlib
+import numpy as np
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script
+from experiments.curriculum import SMOKE  # noqa: E402
+from experiments.transfer import abstract_train_state, load_source  # noqa: E402
+from jaxjam.animate import Trace, draw_map, trace_program  # noqa: E402
+from jaxjam.config import override, parse_sets, preset  # noqa: E402
+from jaxjam.curriculum import parse_stages, scaled  # noqa: E402
+from jaxjam.evaluate import actor_policy, ci95  # noqa: E402
+from jaxjam.physics import band_ranges_m  # noqa: E402
+from jaxjam.policies import baselines  # noqa: E402
+from jaxjam.train import make_train  # noqa: E402
+
+STATS = ("λ₂ reduction (%)", "live links jammed (%)", "cut links jammed (%)", "on the enemy band (%)",
+         "nearest jammer (m)")
+
+
+def trace_stats(tr: Trace) -> dict[str, float]:
+    """The module docstring's statistics of one episode, averaged over its steps 1..T."""
+    live, jammed, cut = tr.live[1:], tr.jammed[1:], tr.cut[1:]
+    share = lambda num, den: float(np.mean(num.sum((1, 2)) / np.maximum(den.sum((1, 2)), 1)))  # noqa: E731
+    jp = tr.jammer_pos[1:]
+    d = np.linalg.norm(jp[:, :, None] - jp[:, None], axis=-1)
+    d[:, np.arange(d.shape[1]), np.arange(d.shape[1])] = np.inf
+    nearest = np.median(d.min(-1), axis=-1) if d.shape[1] > 1 else np.full(len(d), np.nan)
+    return dict(zip(STATS, (100 * float(tr.reduction[1:].mean()), 100 * share(jammed, live),
+                            100 * share(jammed & cut, cut),
+                            100 * float(np.mean(tr.jammer_band[1:] == tr.enemy_band[1:, None])),
+                            float(np.mean(nearest)))))
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--source-from", metavar="FILE", help="a transfer.py --save-source file (.pkl or .pkl.xz)")
+    ap.add_argument("--seed", type=int, default=0, help="which of the file's seeds plays 'trained'")
+    ap.add_argument("--base", nargs="*", default=[], metavar="SECTION.FIELD=VALUE")
+    ap.add_argument("--target", default="40x100", metavar="MxN", help="arena arena_for(N)")
+    ap.add_argument("--policies", nargs="+", default=["planner", "disperse 30 m"],
+                    help="baselines beside the trained policy (jaxjam.policies names)")
+    ap.add_argument("--episodes", type=int, default=4)
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, fresh parameters")
+    ap.add_argument("--out", default="runs/behaviour")
+    args = ap.parse_args(argv)
+    if not args.smoke and not args.source_from:
+        raise ValueError("--source-from FILE is required (a transfer.py --save-source file), unless --smoke")
+    if args.episodes < 2 or args.seed < 0:
+        raise ValueError(f"--episodes must be >= 2 (a CI) and --seed >= 0, got {args.episodes}, {args.seed}")
+    try:
+        stage = parse_stages(f"{args.target}:1")[0]
+    except ValueError:
+        raise ValueError(f"--target must look like MxN with M >= 2, N >= 2, got {args.target!r}") from None
+    args.target = (stage.num_jammers, stage.num_enemies)
+    return args
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    if args.smoke:
+        args.episodes, args.target = 2, (3, 8)
+        args.base = SMOKE["base"] + args.base
+    base = override(preset("default"), parse_sets(args.base, "--base"))
+    src_cfg = scaled(base, 4, 10)
+    template = abstract_train_state(src_cfg)
+    if args.source_from:
+        params = load_source(args.source_from, template, args.seed + 1)[0]
+        params = jax.tree.map(lambda x: x[args.seed], params)
+    else:  # smoke: fresh parameters
+        params = make_train(src_cfg).init(jax.random.PRNGKey(0)).train_state.actor_params
+    cfg = scaled(base, *args.target)
+    table = baselines(cfg)
+    unknown = [p for p in args.policies if p not in table]
+    if unknown:
+        raise ValueError(f"--policies: unknown {unknown}; allowed: {', '.join(table)}")
+    policies = {"trained (mode)": actor_policy(cfg, template.actor, params), **{p: table[p] for p in args.policies}}
+    keys = jax.random.split(jax.random.PRNGKey(20_000 + cfg.run.seed), args.episodes)
+    out = {"target": list(args.target), "episodes": args.episodes, "seed": args.seed, "base": args.base,
+           "stats": {}}
+    snaps = {}
+    for name, policy in policies.items():  # every episode in one program per policy
+        batch = jax.device_get(jax.jit(jax.vmap(trace_program(cfg, policy, cfg.env.max_steps)))(keys))
+        traces = [Trace(*(np.asarray(x[e]) for x in batch)) for e in range(args.episodes)]
+        snaps[name] = traces[0]
+        per_ep = [trace_stats(tr) for tr in traces]
+        out["stats"][name] = {s: list(ci95([e[s] for e in per_ep])) for s in STATS}
+        print(f"{name:>16}: " + " | ".join(f"{s} {v[0]:.1f} ± {v[1]:.1f}" for s, v in out["stats"][name].items()),
+              flush=True)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "behaviour.json"), "w") as fh:
+        json.dump(out, fh, indent=1)
+    r_jam = band_ranges_m(cfg.physics)[1]
+    fig, axes = plt.subplots(1, len(snaps), figsize=(4.6 * len(snaps), 4.6))
+    first = next(iter(snaps.values()))  # the step where the unjammed swarm is best connected
+    t = 1 + int(np.argmax(first.lambda2_unjammed[1:]))  # (enemy motion does not depend on the jammers)
+    for ax, (name, tr) in zip(np.atleast_1d(axes), snaps.items()):
+        draw_map(ax, cfg, tr, t, r_jam)
+        ax.set_title(f"{name}, step {t}: λ₂ reduction {100 * tr.reduction[t]:.0f} %", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(os.path.join(args.out, "behaviour.png"), dpi=110)
+    plt.close(fig)
+    print(f"wrote {args.out}/behaviour.json and behaviour.png")
+    return out
+
+
+if __name__ == "__main__":
+    main()
