@@ -41,6 +41,7 @@ from jaxjam.curriculum import parse_stages, scaled  # noqa: E402
 from jaxjam.evaluate import actor_policy, ci95  # noqa: E402
 from jaxjam.physics import band_ranges_m  # noqa: E402
 from jaxjam.policies import baselines  # noqa: E402
+from jaxjam.policies.planner import planner_policy  # noqa: E402
 from jaxjam.train import make_train  # noqa: E402
 
 STATS = ("λ₂ reduction (%)", "live links jammed (%)", "cut links jammed (%)", "on the enemy band (%)",
@@ -70,6 +71,8 @@ def parse_args(argv):
     ap.add_argument("--policies", nargs="+", default=["planner", "disperse 30 m"],
                     help="baselines beside the trained policy (jaxjam.policies names)")
     ap.add_argument("--episodes", type=int, default=4)
+    ap.add_argument("--planner-shortlist", type=int, default=8,
+                    help="links the planner checks per target (jaxjam eval's is 8; 1 is ~4x cheaper)")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, fresh parameters")
     ap.add_argument("--out", default="runs/behaviour")
     args = ap.parse_args(argv)
@@ -99,14 +102,14 @@ def main(argv=None) -> dict:
     else:  # smoke: fresh parameters
         params = make_train(src_cfg).init(jax.random.PRNGKey(0)).train_state.actor_params
     cfg = scaled(base, *args.target)
-    table = baselines(cfg)
+    table = {**baselines(cfg, planner=False), "planner": planner_policy(cfg, args.planner_shortlist)}
     unknown = [p for p in args.policies if p not in table]
     if unknown:
         raise ValueError(f"--policies: unknown {unknown}; allowed: {', '.join(table)}")
     policies = {"trained (mode)": actor_policy(cfg, template.actor, params), **{p: table[p] for p in args.policies}}
     keys = jax.random.split(jax.random.PRNGKey(20_000 + cfg.run.seed), args.episodes)
     out = {"target": list(args.target), "episodes": args.episodes, "seed": args.seed, "base": args.base,
-           "stats": {}}
+           "planner_shortlist": args.planner_shortlist, "stats": {}}
     snaps = {}
     for name, policy in policies.items():  # every episode in one program per policy
         batch = jax.device_get(jax.jit(jax.vmap(trace_program(cfg, policy, cfg.env.max_steps)))(keys))

@@ -343,7 +343,8 @@ def test_behaviour_smoke_vmapped_traces_match_one_episode_each(tmp_path, monkeyp
     from jaxjam.policies import baselines
 
     monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")
-    out = beh.main(["--smoke", "--policies", "planner", "stay", "--out", str(tmp_path)])
+    out = beh.main(["--smoke", "--policies", "planner", "stay", "--planner-shortlist", "2",
+                    "--out", str(tmp_path)])
     assert list(out["stats"]) == ["trained (mode)", "planner", "stay"]
     for stats in out["stats"].values():
         assert list(stats) == list(beh.STATS) and 0 <= stats[beh.STATS[3]][0] <= 100
@@ -361,3 +362,5 @@ def test_behaviour_smoke_vmapped_traces_match_one_episode_each(tmp_path, monkeyp
         beh.main([])
     with pytest.raises(ValueError, match="--episodes must be >= 2"):
         beh.main(["--smoke", "--episodes", "1"])
+    with pytest.raises(ValueError, match="planner shortlist must be an int >= 0"):
+        beh.main(["--smoke", "--planner-shortlist", "-1"])
