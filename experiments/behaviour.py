@@ -37,7 +37,7 @@ from experiments.curriculum import SMOKE  # noqa: E402
 from experiments.transfer import abstract_train_state, load_source  # noqa: E402
 from jaxjam.animate import Trace, draw_map, trace_program  # noqa: E402
 from jaxjam.config import override, parse_sets, preset  # noqa: E402
-from jaxjam.curriculum import parse_stages, scaled  # noqa: E402
+from jaxjam.curriculum import parse_scale, scaled  # noqa: E402
 from jaxjam.evaluate import actor_policy, ci95  # noqa: E402
 from jaxjam.physics import band_ranges_m  # noqa: E402
 from jaxjam.policies import baselines  # noqa: E402
@@ -80,11 +80,7 @@ def parse_args(argv):
         raise ValueError("--source-from FILE is required (a transfer.py --save-source file), unless --smoke")
     if args.episodes < 2 or args.seed < 0:
         raise ValueError(f"--episodes must be >= 2 (a CI) and --seed >= 0, got {args.episodes}, {args.seed}")
-    try:
-        stage = parse_stages(f"{args.target}:1")[0]
-    except ValueError:
-        raise ValueError(f"--target must look like MxN with M >= 2, N >= 2, got {args.target!r}") from None
-    args.target = (stage.num_jammers, stage.num_enemies)
+    args.target = parse_scale(args.target)
     return args
 
 

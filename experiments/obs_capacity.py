@@ -32,7 +32,7 @@ from experiments.curriculum import SMOKE, pct  # noqa: E402
 from experiments.scaling import baseline_results  # noqa: E402
 from experiments.transfer import abstract_train_state, load_source  # noqa: E402
 from jaxjam.config import override, parse_sets, preset  # noqa: E402
-from jaxjam.curriculum import parse_stages, scaled  # noqa: E402
+from jaxjam.curriculum import parse_scale, scaled  # noqa: E402
 from jaxjam.evaluate import compare_seeds  # noqa: E402
 from jaxjam.run import best_scripted  # noqa: E402
 from jaxjam.train import make_train  # noqa: E402
@@ -68,11 +68,7 @@ def parse_args(argv):
     if not args.smoke and not args.source_from:
         raise ValueError("--source-from FILE is required (a transfer.py --save-source file), "
                          "unless --smoke")
-    try:
-        stage = parse_stages(f"{args.target}:1")[0]
-    except ValueError:
-        raise ValueError(f"--target must look like MxN with M >= 1, N >= 2, got {args.target!r}") from None
-    args.target = (stage.num_jammers, stage.num_enemies)
+    args.target = parse_scale(args.target)
     args.variants = [parse_variant(v) for v in args.variants]  # errors before anything compiles
     return args
 

@@ -47,7 +47,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 from experiments.curriculum import SMOKE, pct  # noqa: E402  (the same tiny configs as its smoke run)
 from experiments.scaling import SETTINGS, baseline_results, train_and_score  # noqa: E402
 from jaxjam.config import override, parse_sets, preset  # noqa: E402
-from jaxjam.curriculum import parse_stages, scaled, train_stages  # noqa: E402
+from jaxjam.curriculum import parse_scale, parse_stages, scaled, train_stages  # noqa: E402
 from jaxjam.evaluate import compare_seeds  # noqa: E402
 from jaxjam.run import best_scripted  # noqa: E402
 from jaxjam.train import make_train  # noqa: E402
@@ -205,12 +205,7 @@ def parse_args(argv):
     if args.via:
         parse_stages(args.via)  # its errors before anything compiles
     if args.target:
-        try:
-            stage = parse_stages(f"{args.target}:1")[0]
-        except ValueError:
-            raise ValueError(f"--target must look like MxN with M >= 1, N >= 2 (e.g. 40x100), "
-                             f"got {args.target!r}") from None
-        args.target = (stage.num_jammers, stage.num_enemies)
+        args.target = parse_scale(args.target)
     return args
 
 

@@ -76,6 +76,15 @@ def parse_stages(text: str) -> list[Stage]:
     return stages
 
 
+def parse_scale(text: str, flag: str = "--target") -> tuple[int, int]:
+    """"MxN" -> (M, N) with M >= 1, N >= 2; a ValueError naming `flag` otherwise."""
+    try:
+        stage = parse_stages(f"{text}:1")[0]
+    except ValueError:
+        raise ValueError(f"{flag} must look like MxN with M >= 1, N >= 2 (e.g. 40x100), got {text!r}") from None
+    return stage.num_jammers, stage.num_enemies
+
+
 def stage_configs(config: Config, stages: list[Stage], later: dict | None = None) -> list[Config]:
     """Validated config of every stage (each observation's width is independent of M and N).
     `later`: field overrides for every stage after the first, which starts from the previous

@@ -364,3 +364,14 @@ def test_behaviour_smoke_vmapped_traces_match_one_episode_each(tmp_path, monkeyp
         beh.main(["--smoke", "--episodes", "1"])
     with pytest.raises(ValueError, match="planner shortlist must be an int >= 0"):
         beh.main(["--smoke", "--planner-shortlist", "-1"])
+
+
+def test_parse_scale_reads_mxn_and_names_the_flag():
+    """jaxjam.curriculum.parse_scale: "MxN" -> (M, N); anything else, or M < 1, N < 2, is a
+    ValueError naming the flag (the --target of transfer, obs_capacity and behaviour)."""
+    from jaxjam.curriculum import parse_scale
+
+    assert parse_scale("40x100") == (40, 100) and parse_scale("1X2") == (1, 2)
+    for bad in ("4by10", "0x10", "4x1", "4x10:5", ""):
+        with pytest.raises(ValueError, match="--where must look like MxN"):
+            parse_scale(bad, "--where")
