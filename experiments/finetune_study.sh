@@ -5,33 +5,40 @@
 #   bash experiments/finetune_study.sh runs/ft16                  # every job
 #   PAR=2 bash experiments/finetune_study.sh runs/ft16 long1m credit
 # Jobs: recipe (lr 1e-4), long1m (lr 3e-4 for 1 M steps/seed), credit (per-jammer credit),
-#       via (10x25, 20x50 first, each with the recipe), longsrc (a 4.2 M-step source, zero-shot).
+#       via (10x25, 20x50 first, each with the recipe), longsrc (a 4.2 M-step source, zero-shot),
+#       cutsrc / ctlsrc (a new 2.1 M-step source with env.cut_graph=jammed / without it, side by
+#       side: zero-shot at M=40, then 163 840 steps/seed of the recipe).
 set -eu
 OUT=${1:?usage: finetune_study.sh OUT_DIR [JOB ...]}; shift
 JOBS=${*:-recipe long1m credit via longsrc}
+X=""  # settings added to --base (source and target) by a job
 PAR=${PAR:-3}
 cd "$(dirname "$0")/.."
 SRC=experiments/sources/attention_m4_2M_8seeds.pkl.xz
 BASE="env.obs=entity ppo.network=attention ppo.hidden=64 ppo.attention_mode=query ppo.imitation_coef=1 ppo.lr_actor=1e-3 ppo.num_envs=256 ppo.rollout_steps=64 ppo.num_minibatches=16"
 TSET="ppo.teacher_envs=32 ppo.teacher_shortlist=1 ppo.num_minibatches=32 ppo.compute_dtype=bfloat16"
 FT="ppo.lr_actor=3e-4 ppo.imitation_coef=0 ppo.entropy_coef=0.0002"
-C="--seeds 8 --base $BASE --arms tune --no-planner"
+C="--seeds 8 --arms tune --no-planner"
 S="$C --source-from $SRC --zero-shot none --target-steps 262144 --milestones 2"
 export XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONUNBUFFERED=1
+NEW="--source-steps 2097152 --target-steps 163840 --milestones 1 --zero-shot target --target-set $TSET $FT"
 for job in $JOBS; do
+  X=""
   case $job in
     recipe)  args="$S --target-set $TSET $FT ppo.lr_actor=1e-4" ;;
     long1m)  args="$C --source-from $SRC --zero-shot none --target-steps 1048576 --milestones 4 --target-set $TSET $FT" ;;
     credit)  args="$S --target-set $TSET $FT env.credit_weight=1" ;;
     via)     args="$S --arms via --via 10x25:98304,20x50:98304 --target-set $TSET $FT" ;;
     longsrc) args="$C --source-steps 4194304 --target-steps 163840 --milestones 1 --zero-shot target --target-set $TSET $FT --save-source $OUT/src42.pkl" ;;
-    *) echo "unknown job $job (recipe long1m credit via longsrc)" >&2; exit 2 ;;
+    cutsrc)  args="$C $NEW --save-source $OUT/cutsrc.pkl"; X="env.cut_graph=jammed" ;;
+    ctlsrc)  args="$C $NEW --save-source $OUT/ctlsrc.pkl" ;;
+    *) echo "unknown job $job (recipe long1m credit via longsrc cutsrc ctlsrc)" >&2; exit 2 ;;
   esac
   while [ "$(jobs -rp | wc -l)" -ge "$PAR" ]; do sleep 5; done
   mkdir -p "$OUT/$job"
   echo "$(date -u +%H:%M:%S) start $job"
   # shellcheck disable=SC2086  # the argument lists split on purpose
-  python3 experiments/transfer.py $args --out "$OUT/$job" > "$OUT/$job/log" 2>&1 &
+  python3 experiments/transfer.py $args --base $BASE $X --out "$OUT/$job" > "$OUT/$job/log" 2>&1 &
 done
 wait
 for job in $JOBS; do echo "== $job"; grep -E "^(zero-shot|M=|via|  *fine|curriculum)" "$OUT/$job/log" || tail -n 3 "$OUT/$job/log"; done

@@ -129,6 +129,7 @@ class EnvConfig:
     proximity_kappa_per_m: float = num(0.05, ge=0.0, le=1000.0, traced=True)
     reward_clip: float = num(10.0, gt=0.0, le=1e6, traced=True)
     local_graph_k: int = num(8, ge=1, le=1024)
+    cut_graph: str = choice("unjammed", "jammed")  # graph obs: whose Fiedler vector feeds the cut and sensitivity features ("jammed": the graph left by the jammers now, else the unjammed one)
     local_graph_cut_k: int = num(0, ge=0, le=1024)  # of those K slots, how many hold the nearest links crossing the Fiedler cut
     credit_weight: float = num(0.0, ge=0.0, le=1000.0)  # w6 ≥ 0: per-jammer λ₂ credit (jaxjam model); > 0 = per-agent rewards
     entity_links: int = num(12, ge=0, le=1024)  # entity obs: nearest live links seen by each jammer

@@ -11,6 +11,10 @@ Each jammer sees, flattened into one row of `[M, D]` (layout in `EntityLayout`):
 * enemy tokens `[E, 4]`: the nearest enemies: offset ÷ R (2), valid, Fiedler side (−1, 0, +1);
 * jammer tokens `[J, 4]`: the nearest other jammers: offset ÷ R (2), valid, on the enemy band.
 
+The Fiedler vector behind "crosses the Fiedler cut", the sensitivities and the enemies' sides is
+the unjammed graph's, or with `env.cut_graph = "jammed"` the graph the jammers leave now
+(`jammer_env.cut_fiedler`): then the top links are where the next cut lies.
+
 R is the enemy band's communication range, so a number means the same distance at every
 arena size, M and N: the same network parameters run at any scale (zero-shot transfer).
 Slots beyond what exists (fewer links, enemies or jammers) are all zeros with valid = 0.

@@ -125,7 +125,18 @@ def _observe_fresh(state: EnvState, config: Config):
     adj, adj_j = comm_graph(state.enemy_pos, state.jammer_pos, state.jammer_band,
                             state.enemy_band, config.physics)
     _, fied = lambda2_and_fiedler(adj, solver=config.physics.eigensolver)
+    if config.env.cut_graph == "jammed":
+        fied = cut_fiedler(fied, lambda2_and_fiedler(adj_j, solver=config.physics.eigensolver)[1])
     return observe(state, config, jam_r, adj, adj & ~adj_j, fied)
+
+
+def cut_fiedler(fiedler_unjammed, fiedler_jammed):
+    """The Fiedler vector `[N]` behind the observation's cut features when `env.cut_graph` is
+    "jammed": the jammed graph's (where the next cut lies once some links are jammed: the
+    planner's sequential view), or the unjammed graph's where the jammed one has none (it is
+    disconnected or its λ₂ repeated; `lambda2_and_fiedler` returns zeros there), so jammers
+    holding a complete cut still see it."""
+    return jnp.where(jnp.any(fiedler_jammed != 0), fiedler_jammed, fiedler_unjammed)
 
 
 @partial(jax.jit, static_argnames=("config",))
@@ -169,8 +180,12 @@ def step_no_reset(key, state: EnvState, action: Action, config: Config,
     adj = link_adjacency(epos, state.enemy_band, config.physics)
     masks = jamming_masks(epos, jpos, jband, state.enemy_band, config.physics)  # [M, N, N] per jammer
     adj_j = adj & ~jnp.any(masks, axis=0)  # as comm_graph; the masks also give the credit below
-    l2 = lambda2(adj_j, solver=config.physics.eigensolver)
     base, fied = _baseline(config, adj, state.lambda2_reset)
+    if e.cut_graph == "jammed":  # one solve gives the reward's λ₂ and the observation's vector
+        l2, fied_j = lambda2_and_fiedler(adj_j, solver=config.physics.eigensolver)
+        fied_obs = cut_fiedler(fied, fied_j)
+    else:
+        l2, fied_obs = lambda2(adj_j, solver=config.physics.eigensolver), fied
     reduction = lambda2_reduction(l2, base)
     jam_r = _jam_range(config, state.enemy_band)
     targets = target_centroids(jpos, assignment, cent, valid)
@@ -179,7 +194,7 @@ def step_no_reset(key, state: EnvState, action: Action, config: Config,
     reward = total_reward(terms, e)
     truncated = t >= e.max_steps
     jam_mask = adj & ~adj_j
-    obs = observe(state, config, jam_r, adj, jam_mask, fied)
+    obs = observe(state, config, jam_r, adj, jam_mask, fied_obs)
     if e.credit_weight > 0:
         credit = fiedler_credit(adj, masks, fied, base)
     else:
