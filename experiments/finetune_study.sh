@@ -21,7 +21,7 @@ FT="ppo.lr_actor=3e-4 ppo.imitation_coef=0 ppo.entropy_coef=0.0002"
 C="--seeds 8 --arms tune --no-planner"
 S="$C --source-from $SRC --zero-shot none --target-steps 262144 --milestones 2"
 export XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONUNBUFFERED=1
-NEW="--source-steps 2097152 --target-steps 163840 --milestones 1 --zero-shot target --target-set $TSET $FT"
+NEW="--source-steps ${SRC_STEPS:-2097152} --target-steps ${TGT_STEPS:-163840} --milestones 1 --zero-shot target --target-set $TSET $FT"
 for job in $JOBS; do
   X=""
   case $job in
