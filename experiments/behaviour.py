@@ -9,10 +9,16 @@ Per episode, averaged over its steps (CI over episodes):
   whose loss lowers λ₂ most, where the planner aims), the share jammed;
 * on the enemy band (%): jammers whose band is the enemy's;
 * nearest jammer (m): the median over jammers of the distance to the closest other jammer
-  (small = jammers crowd onto the same spot).
+  (small = jammers crowd onto the same spot);
+* jammers on a live link (%): jammers on the enemy band within the jamming range of some live
+  link's midpoint (recomputed from positions, jammer by jammer);
+* ... of them alone (%): jammers that jam some live link no other jammer jams;
+* jammers per jammed link: the mean over jammed live links of how many jammers jam each.
+`--from-step S` averages over steps S..T only (the steady state, once the jammers have arrived).
 
     python experiments/behaviour.py --source-from experiments/sources/attention_m4_2M_8seeds.pkl.xz \\
         --base $BASE --target 40x100 --episodes 4          # $BASE: experiments/sources/README.md
+    python experiments/behaviour.py ... --target 40x100 --episodes 6 --planner-shortlist 1 --from-step 50
     python experiments/behaviour.py --smoke                 # the test suite's size
 
 Writes behaviour.json and behaviour.png.
@@ -45,21 +51,41 @@ from jaxjam.policies.planner import planner_policy  # noqa: E402
 from jaxjam.train import make_train  # noqa: E402
 
 STATS = ("λ₂ reduction (%)", "live links jammed (%)", "cut links jammed (%)", "on the enemy band (%)",
-         "nearest jammer (m)")
+         "nearest jammer (m)", "jammers on a live link (%)", "... of them alone (%)", "jammers per jammed link")
 
 
-def trace_stats(tr: Trace) -> dict[str, float]:
-    """The module docstring's statistics of one episode, averaged over its steps 1..T."""
-    live, jammed, cut = tr.live[1:], tr.jammed[1:], tr.cut[1:]
+def coverage(tr: Trace, jam_range_m, t0: int):
+    """Per step t0..T: `[T', M, L]` bool, jammer m jams live link l (on the enemy band, within
+    the band's jamming range `jam_range_m[B]` (m) of its midpoint; L = the N(N−1)/2 node
+    pairs), from positions alone."""
+    n = tr.enemy_pos.shape[1]
+    iu, ju = np.triu_indices(n, 1)
+    ep = np.asarray(tr.enemy_pos[t0:], np.float64)
+    mids = 0.5 * (ep[:, iu] + ep[:, ju])  # [T', L, 2]
+    d = np.linalg.norm(np.asarray(tr.jammer_pos[t0:], np.float64)[:, :, None] - mids[:, None], axis=-1)
+    on_band = tr.jammer_band[t0:] == tr.enemy_band[t0:, None]  # [T', M]
+    r = np.asarray(jam_range_m, np.float64)[tr.enemy_band[t0:]][:, None, None]
+    return (d <= r) & on_band[..., None] & tr.live[t0:, iu, ju][:, None]
+
+
+def trace_stats(tr: Trace, jam_range_m, from_step: int = 1) -> dict[str, float]:
+    """The module docstring's statistics of one episode, averaged over its steps from_step..T."""
+    t0 = from_step
+    live, jammed, cut = tr.live[t0:], tr.jammed[t0:], tr.cut[t0:]
     share = lambda num, den: float(np.mean(num.sum((1, 2)) / np.maximum(den.sum((1, 2)), 1)))  # noqa: E731
-    jp = tr.jammer_pos[1:]
+    jp = tr.jammer_pos[t0:]
     d = np.linalg.norm(jp[:, :, None] - jp[:, None], axis=-1)
     d[:, np.arange(d.shape[1]), np.arange(d.shape[1])] = np.inf
     nearest = np.median(d.min(-1), axis=-1) if d.shape[1] > 1 else np.full(len(d), np.nan)
-    return dict(zip(STATS, (100 * float(tr.reduction[1:].mean()), 100 * share(jammed, live),
+    cov = coverage(tr, jam_range_m, t0)  # [T', M, L]
+    per_link = cov.sum(1)  # [T', L] jammers on each link
+    alone = (cov & (per_link == 1)[:, None]).any(-1)  # [T', M]
+    multiplicity = per_link.sum() / max((per_link > 0).sum(), 1)
+    return dict(zip(STATS, (100 * float(tr.reduction[t0:].mean()), 100 * share(jammed, live),
                             100 * share(jammed & cut, cut),
-                            100 * float(np.mean(tr.jammer_band[1:] == tr.enemy_band[1:, None])),
-                            float(np.mean(nearest)))))
+                            100 * float(np.mean(tr.jammer_band[t0:] == tr.enemy_band[t0:, None])),
+                            float(np.mean(nearest)), 100 * float(cov.any(-1).mean()),
+                            100 * float(alone.mean()), float(multiplicity))))
 
 
 def parse_args(argv):
@@ -73,6 +99,7 @@ def parse_args(argv):
     ap.add_argument("--episodes", type=int, default=4)
     ap.add_argument("--planner-shortlist", type=int, default=8,
                     help="links the planner checks per target (jaxjam eval's is 8; 1 is ~4x cheaper)")
+    ap.add_argument("--from-step", type=int, default=1, help="average the statistics over steps S..T")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, fresh parameters")
     ap.add_argument("--out", default="runs/behaviour")
     args = ap.parse_args(argv)
@@ -82,6 +109,11 @@ def parse_args(argv):
         raise ValueError(f"--episodes must be >= 2 (a CI) and --seed >= 0, got {args.episodes}, {args.seed}")
     args.target = parse_scale(args.target)
     return args
+
+
+def check_from_step(from_step: int, max_steps: int) -> None:
+    if not 1 <= from_step <= max_steps:
+        raise ValueError(f"--from-step must be in [1, env.max_steps = {max_steps}], got {from_step}")
 
 
 def main(argv=None) -> dict:
@@ -98,6 +130,8 @@ def main(argv=None) -> dict:
     else:  # smoke: fresh parameters
         params = make_train(src_cfg).init(jax.random.PRNGKey(0)).train_state.actor_params
     cfg = scaled(base, *args.target)
+    check_from_step(args.from_step, cfg.env.max_steps)
+    r_jam = band_ranges_m(cfg.physics)[1]  # [B] m
     table = {**baselines(cfg, planner=False), "planner": planner_policy(cfg, args.planner_shortlist)}
     unknown = [p for p in args.policies if p not in table]
     if unknown:
@@ -105,20 +139,20 @@ def main(argv=None) -> dict:
     policies = {"trained (mode)": actor_policy(cfg, template.actor, params), **{p: table[p] for p in args.policies}}
     keys = jax.random.split(jax.random.PRNGKey(20_000 + cfg.run.seed), args.episodes)
     out = {"target": list(args.target), "episodes": args.episodes, "seed": args.seed, "base": args.base,
+           "from_step": args.from_step,
            "planner_shortlist": args.planner_shortlist, "stats": {}}
     snaps = {}
     for name, policy in policies.items():  # every episode in one program per policy
         batch = jax.device_get(jax.jit(jax.vmap(trace_program(cfg, policy, cfg.env.max_steps)))(keys))
         traces = [Trace(*(np.asarray(x[e]) for x in batch)) for e in range(args.episodes)]
         snaps[name] = traces[0]
-        per_ep = [trace_stats(tr) for tr in traces]
+        per_ep = [trace_stats(tr, r_jam, args.from_step) for tr in traces]
         out["stats"][name] = {s: list(ci95([e[s] for e in per_ep])) for s in STATS}
         print(f"{name:>16}: " + " | ".join(f"{s} {v[0]:.1f} ± {v[1]:.1f}" for s, v in out["stats"][name].items()),
               flush=True)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "behaviour.json"), "w") as fh:
         json.dump(out, fh, indent=1)
-    r_jam = band_ranges_m(cfg.physics)[1]
     fig, axes = plt.subplots(1, len(snaps), figsize=(4.6 * len(snaps), 4.6))
     first = next(iter(snaps.values()))  # the step where the unjammed swarm is best connected
     t = 1 + int(np.argmax(first.lambda2_unjammed[1:]))  # (enemy motion does not depend on the jammers)

@@ -332,9 +332,18 @@ def test_behaviour_trace_stats_by_hand():
                enemy_band=np.array([0, 1, 1]), centroids=np.zeros((3, n + 1, 2)),
                centroid_valid=np.zeros((3, n + 1), bool), live=live, jammed=jammed, cut=cut,
                lambda2=np.zeros(3), lambda2_unjammed=np.ones(3), reduction=np.array([0.0, 0.5, 0.3]))
-    got = trace_stats(tr)
-    want = {STATS[0]: 40.0, STATS[1]: 25.0, STATS[2]: 50.0, STATS[3]: 100 * 5 / 6, STATS[4]: 5.0}
+    # jam range 3 m on band 1 (the enemies sit at the origin, so every midpoint does): only
+    # jammer 0 (0 m) reaches; it is on the band at steps 1 and 2 and jams both live links alone
+    got = trace_stats(tr, np.array([100.0, 3.0]))
+    want = {STATS[0]: 40.0, STATS[1]: 25.0, STATS[2]: 50.0, STATS[3]: 100 * 5 / 6, STATS[4]: 5.0,
+            STATS[5]: 100 / 3, STATS[6]: 100 / 3, STATS[7]: 1.0}
     assert got.keys() == want.keys() and all(abs(got[k] - v) < 1e-9 for k, v in want.items()), got
+    # range 6 m: jammers 0 and 1 (5 m) both jam both links: none alone, two per link; from step 2
+    got = trace_stats(tr, np.array([100.0, 6.0]), from_step=2)
+    np.testing.assert_allclose([got[STATS[i]] for i in (0, 5, 6, 7)], [30.0, 200 / 3, 0.0, 2.0])
+    # enemy band 0, range 100 m: only jammer 2 is on it (step 1 only), alone on both links
+    got = trace_stats(tr._replace(enemy_band=np.array([0, 0, 0])), np.array([100.0, 3.0]))
+    assert abs(got[STATS[5]] - 100 / 6) < 1e-9 and abs(got[STATS[6]] - 100 / 6) < 1e-9 and got[STATS[7]] == 1.0
 
 
 @pytest.mark.slow
@@ -367,6 +376,8 @@ def test_behaviour_smoke_vmapped_traces_match_one_episode_each(tmp_path, monkeyp
         beh.main(["--smoke", "--episodes", "1"])
     with pytest.raises(ValueError, match="planner shortlist must be an int >= 0"):
         beh.main(["--smoke", "--planner-shortlist", "-1"])
+    with pytest.raises(ValueError, match=r"--from-step must be in \[1, env.max_steps"):
+        beh.main(["--smoke", "--from-step", "0"])
 
 
 def test_parse_scale_reads_mxn_and_names_the_flag():
