@@ -1,6 +1,7 @@
 """What the trained jammers do differently from the planner: statistics of one trained seed,
 the planner and other baselines over whole episodes, the same episodes for every policy, and a
-snapshot of each in the first episode at the step where the unjammed swarm is best connected.
+snapshot of each in the first episode at the step (from `--from-step`) where the unjammed swarm
+is best connected.
 
 Per episode, averaged over its steps (CI over episodes):
 * λ₂ reduction (%), as the env reports it;
@@ -154,8 +155,9 @@ def main(argv=None) -> dict:
     with open(os.path.join(args.out, "behaviour.json"), "w") as fh:
         json.dump(out, fh, indent=1)
     fig, axes = plt.subplots(1, len(snaps), figsize=(4.6 * len(snaps), 4.6))
-    first = next(iter(snaps.values()))  # the step where the unjammed swarm is best connected
-    t = 1 + int(np.argmax(first.lambda2_unjammed[1:]))  # (enemy motion does not depend on the jammers)
+    first = next(iter(snaps.values()))  # the step (from --from-step) where the unjammed swarm is
+    t0 = args.from_step                 # best connected (enemy motion does not depend on the jammers)
+    t = t0 + int(np.argmax(first.lambda2_unjammed[t0:]))
     for ax, (name, tr) in zip(np.atleast_1d(axes), snaps.items()):
         draw_map(ax, cfg, tr, t, r_jam)
         ax.set_title(f"{name}, step {t}: λ₂ reduction {100 * tr.reduction[t]:.0f} %", fontsize=9)
