@@ -5,7 +5,8 @@
 * `local_graph`: `seed` plus the offset to the nearest other jammer (÷ arena; lets
   jammers that share a target spread out) and, for K live enemy links: midpoint offset
   (÷ arena), a valid flag, the jammed flag and whether the link crosses the unjammed
-  graph's Fiedler cut (its end nodes on opposite sides, `physics.fiedler_sides`: nodes
+  graph's Fiedler cut (or, with `env.cut_graph = "jammed"`, the cut of the graph the jammers
+  leave now; `jammer_env.cut_fiedler`) (its end nodes on opposite sides, `physics.fiedler_sides`: nodes
   with a near-zero component are on neither side, and an undefined cut crosses nothing). The first K − K_cut slots
   hold the nearest live links (by midpoint), the last K_cut the nearest links that cross
   the cut (`env.local_graph_cut_k`): near a dense cluster the K nearest links are all
