@@ -11,7 +11,6 @@
 set -eu
 OUT=${1:?usage: finetune_study.sh OUT_DIR [JOB ...]}; shift
 JOBS=${*:-recipe long1m credit via longsrc}
-X=""  # settings added to --base (source and target) by a job
 PAR=${PAR:-3}
 cd "$(dirname "$0")/.."
 SRC=experiments/sources/attention_m4_2M_8seeds.pkl.xz
@@ -23,7 +22,7 @@ S="$C --source-from $SRC --zero-shot none --target-steps 262144 --milestones 2"
 export XLA_PYTHON_CLIENT_PREALLOCATE=false PYTHONUNBUFFERED=1
 NEW="--source-steps ${SRC_STEPS:-2097152} --target-steps ${TGT_STEPS:-163840} --milestones 1 --zero-shot target --target-set $TSET $FT"
 for job in $JOBS; do
-  X=""
+  X=""  # settings a job adds to --base (source and target)
   case $job in
     recipe)  args="$S --target-set $TSET $FT ppo.lr_actor=1e-4" ;;
     long1m)  args="$C --source-from $SRC --zero-shot none --target-steps 1048576 --milestones 4 --target-set $TSET $FT" ;;
