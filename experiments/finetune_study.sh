@@ -7,7 +7,9 @@
 # Jobs: recipe (lr 1e-4), long1m (lr 3e-4 for 1 M steps/seed), credit (per-jammer credit),
 #       via (10x25, 20x50 first, each with the recipe), longsrc (a 4.2 M-step source, zero-shot),
 #       cutsrc / ctlsrc (a new 2.1 M-step source with env.cut_graph=jammed / without it, side by
-#       side: zero-shot at M=40, then 163 840 steps/seed of the recipe).
+#       side: zero-shot at M=40, then 163 840 steps/seed of the recipe),
+#       ep1 / ep2 (the recipe with 1 / 2 PPO epochs instead of 4, for TGT_STEPS steps/seed,
+#       default 1 048 576: 3x / 2x cheaper updates; does learning per step hold?).
 set -eu
 OUT=${1:?usage: finetune_study.sh OUT_DIR [JOB ...]}; shift
 JOBS=${*:-recipe long1m credit via longsrc}
@@ -29,9 +31,10 @@ for job in $JOBS; do
     credit)  args="$S --target-set $TSET $FT env.credit_weight=1" ;;
     via)     args="$S --arms via --via 10x25:98304,20x50:98304 --target-set $TSET $FT" ;;
     longsrc) args="$C --source-steps 4194304 --target-steps 163840 --milestones 1 --zero-shot target --target-set $TSET $FT --save-source $OUT/src42.pkl" ;;
+    ep1|ep2) args="$C --source-from $SRC --zero-shot none --target-steps ${TGT_STEPS:-1048576} --milestones 4 --target-set $TSET $FT ppo.update_epochs=${job#ep}" ;;
     cutsrc)  args="$C $NEW --save-source $OUT/cutsrc.pkl"; X="env.cut_graph=jammed" ;;
     ctlsrc)  args="$C $NEW --save-source $OUT/ctlsrc.pkl" ;;
-    *) echo "unknown job $job (recipe long1m credit via longsrc cutsrc ctlsrc)" >&2; exit 2 ;;
+    *) echo "unknown job $job (recipe long1m credit via longsrc cutsrc ctlsrc ep1 ep2)" >&2; exit 2 ;;
   esac
   while [ "$(jobs -rp | wc -l)" -ge "$PAR" ]; do sleep 5; done
   mkdir -p "$OUT/$job"

@@ -291,23 +291,25 @@ def test_finetune_study_script_passes_valid_arguments_to_every_job(tmp_path):
         "t = override(override(preset('default'), parse_sets(a.base, '--base')), "
         "parse_sets(a.target_set, '--target-set'))\n"
         "print('OK', a.arms[0], a.source_from is not None, t.ppo.lr_actor, t.ppo.imitation_coef, "
-        "t.env.credit_weight, t.env.cut_graph)\n")
+        "t.env.credit_weight, t.env.cut_graph, t.ppo.update_epochs)\n")
     fake = tmp_path / "bin" / "python3"
     fake.parent.mkdir()
     fake.write_text(f"#!/bin/sh\nPYTHONPATH={root} exec {sys.executable} {checker} \"$@\"\n")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     env = dict(os.environ, PATH=f"{fake.parent}:{os.environ['PATH']}", PAR="5")
     script = os.path.join(root, "experiments", "finetune_study.sh")
-    jobs = ["recipe", "long1m", "credit", "via", "longsrc", "cutsrc", "ctlsrc"]
+    jobs = ["recipe", "long1m", "credit", "via", "longsrc", "cutsrc", "ctlsrc", "ep1", "ep2"]
     run = subprocess.run(["bash", script, str(tmp_path / "out")] + jobs, env=env, capture_output=True,
                          text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     logs = {j: (tmp_path / "out" / j / "log").read_text().split()
-            for j in ("recipe", "long1m", "credit", "via", "longsrc", "cutsrc", "ctlsrc")}
+            for j in jobs}
     assert all(words[0] == "OK" for words in logs.values()), logs
-    assert logs["recipe"][1:] == ["tune", "True", "0.0001", "0.0", "0.0", "unjammed"]
-    assert logs["cutsrc"][1:] == ["tune", "False", "0.0003", "0.0", "0.0", "jammed"]
-    assert logs["ctlsrc"][2:] == ["False", "0.0003", "0.0", "0.0", "unjammed"]
+    assert logs["recipe"][1:] == ["tune", "True", "0.0001", "0.0", "0.0", "unjammed", "4"]
+    assert logs["cutsrc"][1:] == ["tune", "False", "0.0003", "0.0", "0.0", "jammed", "4"]
+    assert logs["ctlsrc"][2:] == ["False", "0.0003", "0.0", "0.0", "unjammed", "4"]
+    assert logs["ep1"][1:] == ["tune", "True", "0.0003", "0.0", "0.0", "unjammed", "1"]
+    assert logs["ep2"][-1] == "2"
     assert logs["credit"][5] == "1.0" and logs["via"][1] == "via" and logs["longsrc"][2] == "False"
     bad = subprocess.run(["bash", script, str(tmp_path / "bad"), "bogus"], env=env,
                          capture_output=True, text=True, timeout=60)
