@@ -24,17 +24,21 @@ from jaxjam.physics import lambda2
 
 
 def random_rollout(cfg, batch: int, steps: int, env_step):
-    """run(key, states) -> summed mean reward of `steps` random-action steps of `env_step(keys,
-    states, actions)` (a batched env step) in a `lax.scan`."""
+    """run(key, states) -> (summed mean reward, summed mean observation) of `steps` random-action
+    steps of `env_step(keys, states, actions)` (a batched env step) in a `lax.scan`.
+
+    The observations are part of the output so that XLA cannot drop them as dead code: until
+    Session 17 only the reward was, and the "env alone" rows timed the env without its
+    observation (docs/benchmarks.md, Session 17)."""
     def run(key, states):
         def body(carry, _):
             key, states = carry
             key, ka, ks = jax.random.split(key, 3)
             acts = jax.vmap(partial(random_actions, config=cfg))(jax.random.split(ka, batch))
             out = env_step(jax.random.split(ks, batch), states, acts)
-            return (key, out[1]), out[2].mean()
-        (_, states), r = jax.lax.scan(body, (key, states), None, length=steps)
-        return r.sum()
+            return (key, out[1]), (out[2].mean(), out[0].mean())
+        (_, states), (r, o) = jax.lax.scan(body, (key, states), None, length=steps)
+        return r.sum(), o.sum()
     return run
 
 

@@ -147,9 +147,10 @@ def make_train(config: Config, mesh=None) -> Trainer:
 
     def update(runner: Runner, _=None, axis_name=None):
         carry = (runner.train_state, runner.env_state, runner.obs, runner.log, runner.key)
-        (ts, env_state, obs, log, key), traj = jax.lax.scan(
-            partial(env_step, numbers=runner.env_numbers, axis_name=axis_name), carry, None,
-            length=horizon)
+        with jax.named_scope("rollout"):  # scopes name the phases in profiles (benchmarks/train_trace.py)
+            (ts, env_state, obs, log, key), traj = jax.lax.scan(
+                partial(env_step, numbers=runner.env_numbers, axis_name=axis_name), carry, None,
+                length=horizon)
         hp = runner.hparams
         adv, ret = gae(traj.reward, traj.value, traj.next_value, traj.terminated[..., None],
                        traj.done[..., None], hp.gamma, hp.gae_lambda)
@@ -162,7 +163,8 @@ def make_train(config: Config, mesh=None) -> Trainer:
                       flat(jnp.broadcast_to(jnp.arange(num_envs) < taught, (horizon, num_envs))
                            .astype(jnp.float32)))
         key, k_upd = jax.random.split(key)
-        ts, m = ppo_update(k_upd, ts, batch, p, num_updates, minibatch_sharding, numbers=hp)
+        with jax.named_scope("ppo_update"):
+            ts, m = ppo_update(k_upd, ts, batch, p, num_updates, minibatch_sharding, numbers=hp)
         runner = Runner(ts, env_state, obs, log, key, runner.env_steps + steps_per_update, hp,
                         runner.env_numbers)
         m.update(
