@@ -1,14 +1,15 @@
 """The entity observation's costliest step: each jammer's k nearest live links among all L = N(N−1)/2.
 
-Three exact ways to pick them, timed side by side on one batch (`[B]` envs × M jammers × L links):
+Four exact ways to pick them, timed side by side on one batch (`[B]` envs × M jammers × L links):
 
 * `top_k`: `lax.top_k` over the `[B, M, L]` negated squared distances (what `entity_obs` does);
 * `argmin×k`: k passes, each the smallest (d², index) pair above the previous pick, the
   distances recomputed inside each pass from the `[B, L, 2]` midpoints;
 * `two-stage`: `top_k` within chunks of C links, then `top_k` over the chunks' winners;
 * `chunk-min`: each chunk's nearest link (a plain min), `top_k` over those minima picks k
-  chunks, and `top_k` over those k chunks' links. Exact: exactly k chunks have a minimum at or
-  below the k-th smallest minimum τ, and each of the k nearest links lies within τ.
+  chunks, and `top_k` over those k chunks' links. Exact up to ties at the k-th distance: only k
+  chunks have a minimum at or below the k-th smallest minimum τ, and the k nearest links all
+  lie within τ.
 
     python benchmarks/nearest_links.py --batch 2048 --jammers 40 --enemies 100 --k 12
 """
