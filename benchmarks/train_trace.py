@@ -31,7 +31,7 @@ NOISE = re.compile(r"^(jit\(|pjit|while|body|cond|branch|vmap\(|jvp\(|transpose\
                    r"remat|closed_call|eval_jaxpr|custom_jvp_call|custom_vjp_call)")
 
 
-CONTROL = re.compile(r"^(while|conditional|call|command_buffer)")  # CPU spans that nest others
+CONTROL = re.compile(r"^(while|conditional|call|command_buffer)")  # CPU spans that contain others
 WRAPPER = re.compile(r"^(?:jvp|transpose|vmap|remat|checkpoint)\((.*)\)$")
 
 
@@ -62,10 +62,10 @@ def hlo_scopes(hlo_text: str) -> dict[str, str]:
     return out
 
 
-def kernel_events(trace_dir: str) -> list[tuple[float, str, str]]:
+def kernel_events(trace_dir: str, scopes: dict[str, str]) -> list[tuple[float, str, str]]:
     """(duration µs, kernel name, HLO instruction) of the device's kernels in the newest trace
-    under `trace_dir` (every host span when there is no device lane, e.g. on CPU: `summarise`
-    keeps those named after an HLO instruction)."""
+    under `trace_dir`. Without a device lane (CPU) the XLA ops are host spans: those named after
+    an instruction of `scopes`, less the control-flow ones that contain the others."""
     path = sorted(glob.glob(f"{trace_dir}/**/*.trace.json.gz", recursive=True), key=os.path.getmtime)[-1]
     with gzip.open(path) as fh:
         data = json.load(fh)
@@ -74,21 +74,20 @@ def kernel_events(trace_dir: str) -> list[tuple[float, str, str]]:
              if e.get("ph") == "M" and e.get("name") == "process_name"}
     device = {p for p, n in names.items() if "/device:" in n and "CPU" not in n}
     spans = [e for e in events if e.get("ph") == "X" and "dur" in e]
-    spans = [e for e in spans if e["pid"] in device] if device else spans
-    return [(e["dur"], e["name"], e.get("args", {}).get("hlo_op", e["name"])) for e in spans]
+    if device:
+        return [(e["dur"], e["name"], e.get("args", {}).get("hlo_op", e["name"]))
+                for e in spans if e["pid"] in device]
+    return [(e["dur"], e["name"], e["name"]) for e in spans
+            if e["name"] in scopes and not CONTROL.match(e["name"])]
 
 
 def summarise(events, scopes: dict[str, str], top: int) -> str:
     """Markdown tables: per phase, the sources of most device time (ms and share)."""
-    on_device = any(op not in scopes and name != op for _, name, op in events)  # kernels carry hlo_op
     by = collections.defaultdict(collections.Counter)
     for dur, name, op in events:
         meta = scopes.get(op)
-        if not on_device and (meta is None or CONTROL.match(op)):
-            continue  # a CPU trace: host spans that are not XLA ops, or contain others (loops)
         phase, source = scope_of(meta) if meta else ("unattributed", name[:60])
         by[phase][source] += dur
-    events = [e for e in events if on_device or (e[2] in scopes and not CONTROL.match(e[2]))]
     total = sum(sum(c.values()) for c in by.values())
     lines = [f"device time {total / 1e3:.1f} ms in {len(events)} kernels\n",
              "| phase | ms | share |", "|---|---|---|"]
@@ -132,7 +131,8 @@ def main(argv=None):
     print(f"device: {jax.devices()[0].device_kind} · jax {jax.__version__} · "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · traced wall {wall:.2f} s "
           f"(profiling included) · trace under {a.out}\n")
-    print(summarise(kernel_events(a.out), hlo_scopes(chunk.as_text()), a.top))
+    scopes = hlo_scopes(chunk.as_text())
+    print(summarise(kernel_events(a.out, scopes), scopes, a.top))
 
 
 if __name__ == "__main__":  # before JAX starts: no command buffers, so kernels keep HLO names

@@ -46,7 +46,7 @@ from jaxjam.animate import Trace, draw_map, trace_program  # noqa: E402
 from jaxjam.config import override, parse_sets, preset  # noqa: E402
 from jaxjam.curriculum import parse_scale, scaled  # noqa: E402
 from jaxjam.evaluate import actor_policy, ci95  # noqa: E402
-from jaxjam.physics import band_ranges_m  # noqa: E402
+from jaxjam.physics import band_ranges_m, jamming_masks_within  # noqa: E402
 from jaxjam.policies import baselines  # noqa: E402
 from jaxjam.policies.planner import planner_policy  # noqa: E402
 from jaxjam.train import make_train  # noqa: E402
@@ -55,22 +55,21 @@ STATS = ("λ₂ reduction (%)", "live links jammed (%)", "cut links jammed (%)",
          "nearest jammer (m)", "jammers on a live link (%)", "... of them alone (%)", "jammers per jammed link")
 
 
-def coverage(tr: Trace, jam_range_m, t0: int):
-    """Per step t0..T: `[T', M, L]` bool, jammer m jams live link l (on the enemy band, within
-    the band's jamming range `jam_range_m[B]` (m) of its midpoint; L = the N(N−1)/2 node
-    pairs), from positions alone."""
+def coverage(tr: Trace, jam_range_m, t0: int, min_distance_m: float = 0.0):
+    """Per step t0..T: `[T', M, L]` bool, jammer m jams live link l (L = the N(N−1)/2 node
+    pairs), from positions by the env's own rule (`physics.jamming_masks_within`, per-band
+    jamming ranges `jam_range_m [B]` m)."""
     n = tr.enemy_pos.shape[1]
     iu, ju = np.triu_indices(n, 1)
-    ep = np.asarray(tr.enemy_pos[t0:], np.float64)
-    mids = 0.5 * (ep[:, iu] + ep[:, ju])  # [T', L, 2]
-    d = np.linalg.norm(np.asarray(tr.jammer_pos[t0:], np.float64)[:, :, None] - mids[:, None], axis=-1)
-    on_band = tr.jammer_band[t0:] == tr.enemy_band[t0:, None]  # [T', M]
-    r = np.asarray(jam_range_m, np.float64)[tr.enemy_band[t0:]][:, None, None]
-    return (d <= r) & on_band[..., None] & tr.live[t0:, iu, ju][:, None]
+    masks = jax.jit(jax.vmap(jamming_masks_within, in_axes=(0, 0, 0, 0, None, None)))(
+        tr.enemy_pos[t0:], tr.jammer_pos[t0:], tr.jammer_band[t0:], tr.enemy_band[t0:],
+        np.asarray(jam_range_m, np.float32), min_distance_m)  # [T', M, N, N]
+    return np.asarray(masks)[:, :, iu, ju] & tr.live[t0:, iu, ju][:, None]
 
 
-def trace_stats(tr: Trace, jam_range_m, from_step: int = 1) -> dict[str, float]:
-    """The module docstring's statistics of one episode, averaged over its steps from_step..T."""
+def trace_stats(tr: Trace, jam_range_m, from_step: int = 1, min_distance_m: float = 0.0) -> dict[str, float]:
+    """The module docstring's statistics of one episode, averaged over its steps from_step..T
+    (`jam_range_m [B]`, `min_distance_m`: the jamming rule's numbers, `coverage`)."""
     t0 = from_step
     live, jammed, cut = tr.live[t0:], tr.jammed[t0:], tr.cut[t0:]
     share = lambda num, den: float(np.mean(num.sum((1, 2)) / np.maximum(den.sum((1, 2)), 1)))  # noqa: E731
@@ -78,7 +77,7 @@ def trace_stats(tr: Trace, jam_range_m, from_step: int = 1) -> dict[str, float]:
     d = np.linalg.norm(jp[:, :, None] - jp[:, None], axis=-1)
     d[:, np.arange(d.shape[1]), np.arange(d.shape[1])] = np.inf
     nearest = np.median(d.min(-1), axis=-1) if d.shape[1] > 1 else np.full(len(d), np.nan)
-    cov = coverage(tr, jam_range_m, t0)  # [T', M, L]
+    cov = coverage(tr, jam_range_m, t0, min_distance_m)  # [T', M, L]
     per_link = cov.sum(1)  # [T', L] jammers on each link
     alone = (cov & (per_link == 1)[:, None]).any(-1)  # [T', M]
     multiplicity = per_link.sum() / max((per_link > 0).sum(), 1)
@@ -147,7 +146,7 @@ def main(argv=None) -> dict:
         batch = jax.device_get(jax.jit(jax.vmap(trace_program(cfg, policy, cfg.env.max_steps)))(keys))
         traces = [Trace(*(np.asarray(x[e]) for x in batch)) for e in range(args.episodes)]
         snaps[name] = traces[0]
-        per_ep = [trace_stats(tr, r_jam, args.from_step) for tr in traces]
+        per_ep = [trace_stats(tr, r_jam, args.from_step, cfg.physics.min_distance_m) for tr in traces]
         out["stats"][name] = {s: list(ci95([e[s] for e in per_ep])) for s in STATS}
         print(f"{name:>16}: " + " | ".join(f"{s} {v[0]:.1f} ± {v[1]:.1f}" for s, v in out["stats"][name].items()),
               flush=True)

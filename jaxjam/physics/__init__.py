@@ -17,6 +17,7 @@ from jaxjam.physics.graph import (
     fiedler_sides,
     jammed_links,
     jamming_masks,
+    jamming_masks_within,
     lambda2,
     lambda2_and_fiedler,
     laplacian,
@@ -27,7 +28,7 @@ from jaxjam.physics.rf import dbm_to_w, fspl_db, range_m, received_power_w, w_to
 
 __all__ = [
     "band_ranges_m", "comm_graph", "connected_components", "crosses_fiedler_cut", "dbm_to_w", "fiedler_sides", "fspl_db", "jammed_links",
-    "jamming_masks", "lambda2", "lambda2_and_fiedler", "laplacian", "link_adjacency",
+    "jamming_masks", "jamming_masks_within", "lambda2", "lambda2_and_fiedler", "laplacian", "link_adjacency",
     "num_components", "range_m", "received_power_w", "w_to_dbm",
     # geometry
     "distance", "link_midpoints", "midpoints", "offsets", "pairwise_dist", "pairwise_sq_dist",

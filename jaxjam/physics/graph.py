@@ -46,11 +46,20 @@ def jamming_masks(enemy_pos, jammer_pos, jammer_band, enemy_band, physics: Physi
     threshold at the link's midpoint. Symmetric, false diagonal; an off-band jammer jams nothing.
     """
     _, jam_m = band_ranges_m(physics)
-    r = jnp.asarray(jam_m, jnp.float32)[enemy_band]
+    return jamming_masks_within(enemy_pos, jammer_pos, jammer_band, enemy_band, jam_m,
+                                physics.min_distance_m)
+
+
+def jamming_masks_within(enemy_pos, jammer_pos, jammer_band, enemy_band, jam_range_m,
+                         min_distance_m):
+    """`jamming_masks` for given per-band jamming ranges `jam_range_m [B]` (m): jammer m, on the
+    enemy band, within the range of the link's midpoint (distances below `min_distance_m`
+    count as that distance). The one statement of the rule (analyses pass their own ranges)."""
+    r = jnp.asarray(jam_range_m, jnp.float32)[enemy_band]
     n = enemy_pos.shape[0]
     mid = midpoints(enemy_pos).reshape(n * n, 2)  # link midpoints
     d2 = pairwise_sq_dist(jammer_pos, mid).reshape(-1, n, n)  # [M, N, N] m²
-    d2 = jnp.maximum(d2, physics.min_distance_m ** 2)
+    d2 = jnp.maximum(d2, min_distance_m ** 2)
     on_band = (jammer_band == enemy_band)[:, None, None]
     return on_band & (d2 <= r * r) & ~jnp.eye(n, dtype=bool)
 
