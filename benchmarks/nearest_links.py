@@ -6,10 +6,9 @@ Four exact ways to pick them, timed side by side on one batch (`[B]` envs × M j
 * `argmin×k`: k passes, each the smallest (d², index) pair above the previous pick, the
   distances recomputed inside each pass from the `[B, L, 2]` midpoints;
 * `two-stage`: `top_k` within chunks of C links, then `top_k` over the chunks' winners;
-* `chunk-min`: each chunk's nearest link (a plain min), `top_k` over those minima picks k
-  chunks, and `top_k` over those k chunks' links. Exact up to ties at the k-th distance: only k
-  chunks have a minimum at or below the k-th smallest minimum τ, and the k nearest links all
-  lie within τ.
+* `chunk-min C`: `jaxjam.env.nearest.smallest_k` ("chunk", what `env.link_select` uses): each
+  chunk's nearest link (a plain min), `top_k` over those minima picks k chunks, and `top_k` over
+  those k chunks' links; exact, ties included (the module's docstring says why).
 
     python benchmarks/nearest_links.py --batch 2048 --jammers 40 --enemies 100 --k 12
 """
@@ -17,11 +16,14 @@ Four exact ways to pick them, timed side by side on one batch (`[B]` envs × M j
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from jaxjam.env.nearest import smallest_k
 
 
 def d2_of(jpos, mid):
@@ -65,17 +67,9 @@ def by_two_stage(jpos, mid, live, k, chunk=128):
 
 
 def by_chunk_min(jpos, mid, live, k, chunk=64):
-    d2 = jnp.where(live[:, None, :], d2_of(jpos, mid), jnp.inf)
-    b, m, l = d2.shape
-    d2 = jnp.pad(d2, ((0, 0), (0, 0), (0, -l % chunk)), constant_values=jnp.inf)
-    blocks = d2.reshape(b, m, -1, chunk)  # [B, M, C, chunk]
-    if k > blocks.shape[2]:
-        return by_top_k(jpos, mid, live, k)
-    _, ci = jax.lax.top_k(-blocks.min(axis=-1), k)  # [B, M, k] the chunks holding the k nearest
-    cand = jnp.take_along_axis(blocks, ci[..., None], axis=2).reshape(b, m, k * chunk)
-    vals, j = jax.lax.top_k(-cand, k)
-    idx = (ci[..., None] * chunk + jnp.arange(chunk)).reshape(b, m, k * chunk)
-    return jnp.take_along_axis(idx, j, axis=-1), jnp.isfinite(vals)
+    """`jaxjam.env.nearest.smallest_k` with method "chunk" (what `env.link_select` picks)."""
+    idx, vals = smallest_k(jnp.where(live[:, None, :], d2_of(jpos, mid), jnp.inf), k, "chunk", chunk)
+    return idx, jnp.isfinite(vals)
 
 
 def main():
@@ -97,9 +91,10 @@ def main():
     ref = None
     print("| method | ms per call | × top_k | same picks |\n|---|---|---|---|")
     base = None
-    for name, fn in (("top_k", by_top_k), ("argmin×k", by_argmin), ("two-stage", by_two_stage),
-                     ("chunk-min", by_chunk_min)):
-        f = jax.jit(fn, static_argnums=3)
+    methods = (("top_k", by_top_k), ("argmin×k", by_argmin), ("two-stage", by_two_stage))
+    methods += tuple((f"chunk-min {c}", functools.partial(by_chunk_min, chunk=c)) for c in (32, 64, 128))
+    for name, fn in methods:
+        f = jax.jit(fn, static_argnums=3)  # partial keeps k the 4th positional argument
         idx, ok = jax.block_until_ready(f(jpos, mid, live, a.k))
         t = time.perf_counter()
         for _ in range(a.repeats):

@@ -9,7 +9,10 @@
 #       cutsrc / ctlsrc (a new 2.1 M-step source with env.cut_graph=jammed / without it, side by
 #       side: zero-shot at M=40, then 163 840 steps/seed of the recipe),
 #       ep1 / ep2 (the recipe with 1 / 2 PPO epochs instead of 4, for TGT_STEPS steps/seed,
-#       default 1 048 576: 3x / 2x cheaper updates; does learning per step hold?).
+#       default 1 048 576: 3x / 2x cheaper updates; does learning per step hold?),
+#       smallsrc (a new 2.1 M-step source with a 1-layer, hidden-32 attention network, then
+#       TGT_STEPS (default 163 840) steps/seed of the recipe at M=40 with 1 PPO epoch: the
+#       fastest learner config of docs/benchmarks.md — does it learn as well?).
 set -eu
 OUT=${1:?usage: finetune_study.sh OUT_DIR [JOB ...]}; shift
 JOBS=${*:-recipe long1m credit via longsrc}
@@ -34,7 +37,8 @@ for job in $JOBS; do
     ep1|ep2) args="$C --source-from $SRC --zero-shot none --target-steps ${TGT_STEPS:-1048576} --milestones 4 --target-set $TSET $FT ppo.update_epochs=${job#ep}" ;;
     cutsrc)  args="$C $NEW --save-source $OUT/cutsrc.pkl"; X="env.cut_graph=jammed" ;;
     ctlsrc)  args="$C $NEW --save-source $OUT/ctlsrc.pkl" ;;
-    *) echo "unknown job $job (recipe long1m credit via longsrc cutsrc ctlsrc ep1 ep2)" >&2; exit 2 ;;
+    smallsrc) args="$C $NEW ppo.update_epochs=1 --save-source $OUT/smallsrc.pkl"; X="ppo.hidden=32 ppo.attention_layers=1" ;;
+    *) echo "unknown job $job (recipe long1m credit via longsrc cutsrc ctlsrc ep1 ep2 smallsrc)" >&2; exit 2 ;;
   esac
   while [ "$(jobs -rp | wc -l)" -ge "$PAR" ]; do sleep 5; done
   mkdir -p "$OUT/$job"

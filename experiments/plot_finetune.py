@@ -6,9 +6,10 @@ source's zero-shot score there, with the planner's and the best scripted policy'
         --run runs/ft/recipe3/transfer.json "lr 3e-4, no teacher" \\
         --run runs/ft/teach/transfer.json "lr 1e-4, teacher" --out finetune.png
 
-`--start`: a run with a `zero_shot` row at the target (its score is every curve's step 0, and
+`--start`: a run with a `zero_shot` row at the target (its score is each curve's step 0, and
 its baselines draw the lines); each `--run FILE LABEL` must have `fine_tuned` rows at that
-target. Prints the table it draws.
+target. A run with a zero_shot row of its own at the target (it trained its own source)
+starts from that instead. Prints the table it draws.
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ def curves(start: dict, runs: list[tuple[str, dict]]) -> tuple[dict, dict[str, l
     for label, run in runs:
         if any((r["M"], r["N"]) != (m, n) for r in run["fine_tuned"]):
             raise ValueError(f"--run {label!r}: its target is not M={m}, N={n} like the first run's")
-    return zs[0], {label: [(0, zs[0]["zero-shot (mode)"])]
+    def step0(run):  # its own source's zero-shot score at the target, else --start's
+        own = [r for r in run.get("zero_shot", []) if (r["M"], r["N"]) == (m, n)]
+        return (own or zs)[0]["zero-shot (mode)"]
+
+    return zs[0], {label: [(0, step0(run))]
                    + [(r["env_steps"], r["trained (mode)"]) for r in run["fine_tuned"]]
                    for label, run in runs}
 

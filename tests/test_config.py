@@ -103,6 +103,8 @@ def test_attention_yaml_is_the_documented_setting():
         "ppo.rollout_steps": 64, "ppo.num_minibatches": 16, "ppo.total_steps": 2097152,
         "run.updates_per_chunk": 8})
     assert load_yaml(path, preset("default")) == want
+    fast = os.path.join(os.path.dirname(path), "attention_fast.yaml")  # Session 18: 1 block of 32
+    assert load_yaml(fast, preset("default")) == override(want, {"ppo.hidden": 32, "ppo.attention_layers": 1})
 
 
 def test_a_preset_named_on_the_command_line_wins_over_the_files_key(tmp_path):

@@ -255,7 +255,9 @@ def test_plot_finetune_draws_each_recipe_from_the_zero_shot_start(tmp_path, caps
     run = {"fine_tuned": [{"M": 40, "N": 100, "env_steps": s, "trained (mode)": [v, 0.4]}
                           for s, v in ((100, 48.0), (200, 49.0))]}
     files = {}
-    for name, d in (("start", start), ("run", run), ("empty", {"fine_tuned": []}),
+    own = dict(run, zero_shot=[{"M": 40, "N": 100, "zero-shot (mode)": [45.0, 0.7]},
+                               {"M": 10, "N": 25, "zero-shot (mode)": [44.0, 0.7]}])  # its own source
+    for name, d in (("start", start), ("run", run), ("empty", {"fine_tuned": []}), ("own", own),
                     ("other", {"fine_tuned": [dict(run["fine_tuned"][0], M=10, N=25)]})):
         files[name] = tmp_path / f"{name}.json"
         files[name].write_text(json.dumps(d))
@@ -264,6 +266,9 @@ def test_plot_finetune_draws_each_recipe_from_the_zero_shot_start(tmp_path, caps
                        "--out", str(out)])
     assert lines == {"A": [(0, [47.0, 0.5]), (100, [48.0, 0.4]), (200, [49.0, 0.4])]}
     assert out.stat().st_size > 0 and "200 49.0 ± 0.4" in capsys.readouterr().out
+    both = plot_main(["--start", str(files["start"]), "--run", str(files["run"]), "A",
+                      "--run", str(files["own"]), "E", "--out", str(out)])
+    assert both["A"][0] == (0, [47.0, 0.5]) and both["E"][0] == (0, [45.0, 0.7])  # E: its own start
     with pytest.raises(ValueError, match="'B': no fine_tuned rows"):
         plot_main(["--start", str(files["start"]), "--run", str(files["empty"]), "B"])
     with pytest.raises(ValueError, match="no zero_shot row at M=10, N=25"):
@@ -291,25 +296,28 @@ def test_finetune_study_script_passes_valid_arguments_to_every_job(tmp_path):
         "t = override(override(preset('default'), parse_sets(a.base, '--base')), "
         "parse_sets(a.target_set, '--target-set'))\n"
         "print('OK', a.arms[0], a.source_from is not None, t.ppo.lr_actor, t.ppo.imitation_coef, "
-        "t.env.credit_weight, t.env.cut_graph, t.ppo.update_epochs)\n")
+        "t.env.credit_weight, t.env.cut_graph, t.ppo.update_epochs, t.ppo.hidden, "
+        "t.ppo.attention_layers)\n")
     fake = tmp_path / "bin" / "python3"
     fake.parent.mkdir()
     fake.write_text(f"#!/bin/sh\nPYTHONPATH={root} exec {sys.executable} {checker} \"$@\"\n")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     env = dict(os.environ, PATH=f"{fake.parent}:{os.environ['PATH']}", PAR="5")
     script = os.path.join(root, "experiments", "finetune_study.sh")
-    jobs = ["recipe", "long1m", "credit", "via", "longsrc", "cutsrc", "ctlsrc", "ep1", "ep2"]
+    jobs = ["recipe", "long1m", "credit", "via", "longsrc", "cutsrc", "ctlsrc", "ep1", "ep2",
+            "smallsrc"]
     run = subprocess.run(["bash", script, str(tmp_path / "out")] + jobs, env=env, capture_output=True,
                          text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     logs = {j: (tmp_path / "out" / j / "log").read_text().split()
             for j in jobs}
     assert all(words[0] == "OK" for words in logs.values()), logs
-    assert logs["recipe"][1:] == ["tune", "True", "0.0001", "0.0", "0.0", "unjammed", "4"]
-    assert logs["cutsrc"][1:] == ["tune", "False", "0.0003", "0.0", "0.0", "jammed", "4"]
-    assert logs["ctlsrc"][2:] == ["False", "0.0003", "0.0", "0.0", "unjammed", "4"]
-    assert logs["ep1"][1:] == ["tune", "True", "0.0003", "0.0", "0.0", "unjammed", "1"]
-    assert logs["ep2"][-1] == "2"
+    assert logs["recipe"][1:] == ["tune", "True", "0.0001", "0.0", "0.0", "unjammed", "4", "64", "2"]
+    assert logs["cutsrc"][1:] == ["tune", "False", "0.0003", "0.0", "0.0", "jammed", "4", "64", "2"]
+    assert logs["ctlsrc"][2:] == ["False", "0.0003", "0.0", "0.0", "unjammed", "4", "64", "2"]
+    assert logs["ep1"][1:] == ["tune", "True", "0.0003", "0.0", "0.0", "unjammed", "1", "64", "2"]
+    assert logs["ep2"][-3] == "2"
+    assert logs["smallsrc"][2:] == ["False", "0.0003", "0.0", "0.0", "unjammed", "1", "32", "1"]
     assert logs["credit"][5] == "1.0" and logs["via"][1] == "via" and logs["longsrc"][2] == "False"
     bad = subprocess.run(["bash", script, str(tmp_path / "bad"), "bogus"], env=env,
                          capture_output=True, text=True, timeout=60)
@@ -391,3 +399,28 @@ def test_parse_scale_reads_mxn_and_names_the_flag():
     for bad in ("4by10", "0x10", "4x1", "4x10:5", ""):
         with pytest.raises(ValueError, match="--where must look like MxN"):
             parse_scale(bad, "--where")
+
+
+@pytest.mark.parametrize("name, sets, sha", [
+    ("attention_m4_2M_8seeds.pkl.xz", {}, "4a1de0a2d1974f2ac5867881018da0b89da713330a492e729b89d3fd45b952bf"),
+    ("attention_fast_m4_2M_8seeds.pkl.xz", {"ppo.hidden": 32, "ppo.attention_layers": 1},
+     "41b65bd00d88c91ffcbc672df38aeeb1ad6f9088f8cec1e705a4b884cf3da4d9")])
+def test_shipped_sources_load_against_their_documented_networks(name, sets, sha):
+    """experiments/sources/*: the SHA-256 its README states, and `--source-from` accepts it with
+    the --base written there (8 seeds of finite parameters); the other network is refused."""
+    import hashlib
+    import lzma
+
+    from experiments.transfer import abstract_train_state, load_source
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "experiments", "sources", name)
+    with lzma.open(path, "rb") as fh:
+        assert hashlib.sha256(fh.read()).hexdigest() == sha
+    base = override(preset("default"), {"env.obs": "entity", "ppo.network": "attention", "ppo.hidden": 64,
+                                        "ppo.attention_mode": "query"})
+    params = load_source(path, abstract_train_state(override(base, sets)), 8)
+    assert all(np.isfinite(np.asarray(x)).all() and x.shape[0] == 8 for x in jax.tree.leaves(params))
+    other = {"ppo.hidden": 48} if sets else {"ppo.hidden": 32, "ppo.attention_layers": 1}
+    with pytest.raises(ValueError, match="do not match --base"):
+        load_source(path, abstract_train_state(override(base, other)), 8)

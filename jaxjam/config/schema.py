@@ -134,6 +134,7 @@ class EnvConfig:
     credit_weight: float = num(0.0, ge=0.0, le=1000.0)  # w6 ≥ 0: per-jammer λ₂ credit (jaxjam model); > 0 = per-agent rewards
     entity_links: int = num(12, ge=0, le=1024)  # entity obs: nearest live links seen by each jammer
     entity_top_links: int = num(4, ge=0, le=1024)  # entity obs: live links of largest Fiedler sensitivity (swarm-wide)
+    link_select: str = choice("auto", "top_k", "chunk")  # entity obs: how the nearest links are picked, the same picks either way (jaxjam.env.nearest; "auto": chunk minima when L = N(N-1)/2 is large)
     entity_enemies: int = num(8, ge=0, le=1024)  # entity obs: nearest enemies
     entity_jammers: int = num(4, ge=0, le=1024)  # entity obs: nearest other jammers
     own_overlap: bool = False  # r5 per jammer: its own share of the close pairs (same team mean) -> per-agent rewards

@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxjam.config import Config
+from jaxjam.env.nearest import smallest_k
 from jaxjam.env.numerics import inverse
 from jaxjam.env.state import EnvState
 from jaxjam.env.targets import target_centroids
@@ -94,14 +95,16 @@ def range_scale_m(config: Config, band) -> jax.Array:
     return jnp.asarray(config.physics.comm_range_m(), jnp.float32)[band]
 
 
-def _top(score, k: int):
-    """Indices `[..., k]` of the k largest finite scores `[..., L]` and their validity; slots
-    past L (or holding a −inf score) are invalid (index 0)."""
-    width = score.shape[-1]
-    vals, idx = jax.lax.top_k(score, min(k, width))
+def _smallest(values, k: int, method: str = "top_k"):
+    """Indices `[..., k]` of the k smallest finite values `[..., L]` and their validity; slots
+    past L (or holding +inf) are invalid (index 0). method: see `jaxjam.env.nearest`."""
+    width = values.shape[-1]
+    if min(k, width) == 0:
+        return jnp.zeros(values.shape[:-1] + (k,), jnp.int32), jnp.zeros(values.shape[:-1] + (k,), bool)
+    idx, vals = smallest_k(values, min(k, width), method)
     if k > width:
-        pad = [(0, 0)] * (score.ndim - 1) + [(0, k - width)]
-        vals = jnp.pad(vals, pad, constant_values=-jnp.inf)
+        pad = [(0, 0)] * (values.ndim - 1) + [(0, k - width)]
+        vals = jnp.pad(vals, pad, constant_values=jnp.inf)
         idx = jnp.pad(idx, pad)
     return idx, jnp.isfinite(vals)
 
@@ -123,8 +126,9 @@ def link_tokens(state: EnvState, config: Config, adjacency, jammed, fiedler, r_m
     sens = (fiedler[iu] - fiedler[ju]) ** 2
     rel_sens = sens / jnp.maximum(jnp.max(jnp.where(live, sens, 0.0)), 1e-12)
     rel = offsets(state.jammer_pos, mid)  # [M, L, 2]
-    near_idx, near_ok = _top(-jnp.where(live[None], sq_norm(rel), jnp.inf), e.entity_links)
-    top_idx, top_ok = _top(jnp.where(live, rel_sens, -jnp.inf), e.entity_top_links)
+    near_idx, near_ok = _smallest(jnp.where(live[None], sq_norm(rel), jnp.inf), e.entity_links,
+                                   e.link_select)
+    top_idx, top_ok = _smallest(jnp.where(live, -rel_sens, jnp.inf), e.entity_top_links)
     idx = jnp.concatenate([near_idx, jnp.broadcast_to(top_idx, (m, top_idx.shape[-1]))], axis=1)
     ok = jnp.concatenate([near_ok, jnp.broadcast_to(top_ok, (m, top_ok.shape[-1]))], axis=1)
     length = distance(pos[iu], pos[ju]) * inverse(r_m)
@@ -136,7 +140,7 @@ def link_tokens(state: EnvState, config: Config, adjacency, jammed, fiedler, r_m
 def enemy_tokens(state: EnvState, config: Config, fiedler, r_m):
     """`[M, E, 4]` the nearest enemies (module docstring)."""
     rel = offsets(state.jammer_pos, state.enemy_pos)  # [M, N, 2]
-    idx, ok = _top(-sq_norm(rel), config.env.entity_enemies)
+    idx, ok = _smallest(sq_norm(rel), config.env.entity_enemies)
     side = fiedler_sides(fiedler).astype(jnp.float32)
     return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) * inverse(r_m), ok, side[idx])
 
@@ -146,7 +150,7 @@ def jammer_tokens(state: EnvState, config: Config, r_m):
     pos, m = state.jammer_pos, config.env.num_jammers
     rel = offsets(pos, pos)  # [M, M, 2]: other − self
     d2 = jnp.where(jnp.eye(m, dtype=bool), jnp.inf, sq_norm(rel))
-    idx, ok = _top(-d2, config.env.entity_jammers)
+    idx, ok = _smallest(d2, config.env.entity_jammers)
     on_band = (state.jammer_band == state.enemy_band).astype(jnp.float32)
     return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) * inverse(r_m), ok, on_band[idx])
 
