@@ -12,13 +12,22 @@
 #       default 1 048 576: 3x / 2x cheaper updates; does learning per step hold?),
 #       smallsrc (a new 2.1 M-step source with a 1-layer, hidden-32 attention network, then
 #       TGT_STEPS (default 163 840) steps/seed of the recipe at M=40 with 1 PPO epoch: the
-#       fastest learner config of docs/benchmarks.md — does it learn as well?).
+#       fastest learner config of docs/benchmarks.md — does it learn as well?),
+#       fastown / fastuniq (the shipped fast source, the recipe with 1 PPO epoch for TGT_STEPS
+#       (default 262 144) steps/seed with per-jammer credit: every link a jammer jams, or only
+#       the links no other jammer jams — the difference reward; Session 18's smallsrc is their
+#       control),
+#       seeksrc / seekctl (a new fast source taught by the scripted cut-seek policy instead of
+#       the planner / by the planner, side by side: M=4, zero-shot at M=40, then TGT_STEPS
+#       steps/seed of the recipe at M=40 with 1 PPO epoch).
 set -eu
 OUT=${1:?usage: finetune_study.sh OUT_DIR [JOB ...]}; shift
 JOBS=${*:-recipe long1m credit via longsrc}
 PAR=${PAR:-3}
 cd "$(dirname "$0")/.."
 SRC=experiments/sources/attention_m4_2M_8seeds.pkl.xz
+FAST=experiments/sources/attention_fast_m4_2M_8seeds.pkl.xz  # its --base adds $SMALL
+SMALL="ppo.hidden=32 ppo.attention_layers=1"
 BASE="env.obs=entity ppo.network=attention ppo.hidden=64 ppo.attention_mode=query ppo.imitation_coef=1 ppo.lr_actor=1e-3 ppo.num_envs=256 ppo.rollout_steps=64 ppo.num_minibatches=16"
 TSET="ppo.teacher_envs=32 ppo.teacher_shortlist=1 ppo.num_minibatches=32 ppo.compute_dtype=bfloat16"
 FT="ppo.lr_actor=3e-4 ppo.imitation_coef=0 ppo.entropy_coef=0.0002"
@@ -37,8 +46,12 @@ for job in $JOBS; do
     ep1|ep2) args="$C --source-from $SRC --zero-shot none --target-steps ${TGT_STEPS:-1048576} --milestones 4 --target-set $TSET $FT ppo.update_epochs=${job#ep}" ;;
     cutsrc)  args="$C $NEW --save-source $OUT/cutsrc.pkl"; X="env.cut_graph=jammed" ;;
     ctlsrc)  args="$C $NEW --save-source $OUT/ctlsrc.pkl" ;;
-    smallsrc) args="$C $NEW ppo.update_epochs=1 --save-source $OUT/smallsrc.pkl"; X="ppo.hidden=32 ppo.attention_layers=1" ;;
-    *) echo "unknown job $job (recipe long1m credit via longsrc cutsrc ctlsrc ep1 ep2 smallsrc)" >&2; exit 2 ;;
+    smallsrc) args="$C $NEW ppo.update_epochs=1 --save-source $OUT/smallsrc.pkl"; X="$SMALL" ;;
+    seeksrc|seekctl) args="$C $NEW ppo.update_epochs=1 --save-source $OUT/$job.pkl"; X="$SMALL"
+             [ "$job" = seeksrc ] && X="$SMALL ppo.teacher=cut_seek" ;;
+    fastown|fastuniq) mode=${job#fast}; [ "$mode" = uniq ] && mode=unique
+             args="$C --source-from $FAST --zero-shot none --target-steps ${TGT_STEPS:-262144} --milestones 1 --target-set $TSET $FT ppo.update_epochs=1 env.credit_weight=1 env.credit_mode=$mode"; X="$SMALL" ;;
+    *) echo "unknown job $job (recipe long1m credit via longsrc cutsrc ctlsrc ep1 ep2 smallsrc fastown fastuniq seeksrc seekctl)" >&2; exit 2 ;;
   esac
   while [ "$(jobs -rp | wc -l)" -ge "$PAR" ]; do sleep 5; done
   mkdir -p "$OUT/$job"

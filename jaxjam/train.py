@@ -52,7 +52,7 @@ from jaxjam.config.traced import EnvNumbers, static_env, with_numbers
 from jaxjam.env import obs_dim, reset, step_batch
 from jaxjam.env.numerics import inverse
 from jaxjam.env.entity_obs import network_spec
-from jaxjam.policies import planner_policy
+from jaxjam.policies import cut_seek_policy, planner_policy
 from jaxjam.runner import SEED_AXIS, EpisodeLog, Runner, Transition  # noqa: F401  (re-exported)
 from jaxjam.sharding import (check_divisible, env_sharding, on_each_device, replicated,
                              runner_shardings)
@@ -97,8 +97,11 @@ def make_train(config: Config, mesh=None) -> Trainer:
     if teaching and taught < num_envs and mesh is not None:
         raise ValueError("ppo.teacher_envs must be 0 (all envs) when training is sharded over devices")
 
-    def teacher(keys, obs, state, numbers):  # the planner's actions `[B, M]` (m/s) in these envs
-        return jax.vmap(planner_policy(with_numbers(static, numbers), p.teacher_shortlist))(keys, obs, state)
+    def teacher(keys, obs, state, numbers):  # the teacher's actions `[B, M]` (m/s) in these envs
+        cfg = with_numbers(static, numbers)
+        policy = (planner_policy(cfg, p.teacher_shortlist) if p.teacher == "planner"
+                  else cut_seek_policy(cfg))  # ppo.teacher
+        return jax.vmap(policy)(keys, obs, state)
 
     def init(key, hparams: PPONumbers | None = None, env_numbers: EnvNumbers | None = None) -> Runner:
         """A fresh runner; the traced numbers default to the config's (`hparams`: PPO,

@@ -266,6 +266,40 @@ def test_per_jammer_credit_matches_numpy_and_bounds_lambda2():
     np.testing.assert_array_equal(np.asarray(info0.credit), 0.0)
 
 
+def test_unique_credit_counts_only_links_no_other_jammer_jams():
+    """env.credit_mode = unique: c_m over the live links jammed by m and by no other jammer
+    (float64 numpy). Two jammers parked on the same midpoint jam the same links: each gets 0,
+    where "own" credit gives each the full share; the lone jammers keep what "own" gives them
+    when nobody shares their links."""
+    cfg = override(preset("default"), {"env.credit_weight": 1.0, "env.credit_mode": "unique",
+                                       "physics.eigensolver": "eigh", "env.walk_sigma_m_s": 0.0})
+    ph, n = cfg.physics, cfg.env.num_enemies
+    _, state = reset(jax.random.PRNGKey(3), cfg)
+    ep = np.asarray(state.enemy_pos)
+    pairs = [(0, 1), (0, 1), (4, 5), (6, 7)]  # jammers 0 and 1 together
+    state = state.replace(jammer_pos=jnp.asarray([(ep[i] + ep[j]) / 2 for i, j in pairs], jnp.float32))
+    act = Action(velocity=jnp.zeros((4, 2)), band=jnp.full((4,), state.enemy_band, jnp.int32))
+    _, new, _, _, info = step_no_reset(jax.random.PRNGKey(4), state, act, cfg)
+    _, _, _, _, info_own = step_no_reset(jax.random.PRNGKey(4), state, act,
+                                         override(cfg, {"env.credit_mode": "own"}))
+    ep, jp = np.asarray(new.enemy_pos, np.float64), np.asarray(new.jammer_pos, np.float64)
+    comm_r, jam_r = (np.asarray(x)[int(new.enemy_band)] for x in (ph.comm_range_m(), ph.jam_range_m()))
+    adj = (np.linalg.norm(ep[:, None] - ep[None], axis=-1) <= comm_r) & ~np.eye(n, dtype=bool)
+    mid = (ep[:, None] + ep[None]) / 2
+    own = (np.linalg.norm(mid[None] - jp[:, None, None], axis=-1) <= jam_r) & ~np.eye(n, dtype=bool)
+    only = own & (own.sum(0) == 1)[None]
+    w, v = np.linalg.eigh(np.diag(adj.sum(1)) - adj.astype(np.float64))
+    share = lambda mk: np.array([np.sum(np.triu(adj & mk[m], 1) * (v[:, 1][:, None] - v[:, 1][None]) ** 2)
+                                 for m in range(4)]) / w[1]
+    np.testing.assert_allclose(np.asarray(info.credit), share(only), atol=2e-4)
+    np.testing.assert_allclose(np.asarray(info_own.credit), share(own), atol=2e-4)
+    credit, credit_own = np.asarray(info.credit), np.asarray(info_own.credit)
+    assert credit[0] == credit[1] == 0.0 and credit_own[0] == credit_own[1] > 0.01
+    assert (credit <= credit_own + 1e-7).all() and credit[2:].max() > 0.0
+    with pytest.raises(ValueError, match="env.credit_mode 'unique' needs env.credit_weight > 0"):
+        override(cfg, {"env.credit_weight": 0.0})
+
+
 def test_own_overlap_shares_the_team_penalty_by_jammer():
     """o_m = (# other jammers within 2·R_jam) / (M − 1) (float64 numpy); its mean is r5, so
     agent rewards = team reward + w5 (r5 − o_m) keep the team mean; off: the team reward each."""

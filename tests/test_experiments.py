@@ -293,11 +293,12 @@ def test_finetune_study_script_passes_valid_arguments_to_every_job(tmp_path):
         "from experiments.transfer import parse_args\n"
         "from jaxjam.config import override, parse_sets, preset\n"
         "a = parse_args(sys.argv[2:])\n"
+        "s = override(preset('default'), parse_sets(a.base, '--base'))\n"
         "t = override(override(preset('default'), parse_sets(a.base, '--base')), "
         "parse_sets(a.target_set, '--target-set'))\n"
         "print('OK', a.arms[0], a.source_from is not None, t.ppo.lr_actor, t.ppo.imitation_coef, "
         "t.env.credit_weight, t.env.cut_graph, t.ppo.update_epochs, t.ppo.hidden, "
-        "t.ppo.attention_layers)\n")
+        "t.ppo.attention_layers, t.env.credit_mode, s.ppo.teacher)\n")
     fake = tmp_path / "bin" / "python3"
     fake.parent.mkdir()
     fake.write_text(f"#!/bin/sh\nPYTHONPATH={root} exec {sys.executable} {checker} \"$@\"\n")
@@ -305,19 +306,23 @@ def test_finetune_study_script_passes_valid_arguments_to_every_job(tmp_path):
     env = dict(os.environ, PATH=f"{fake.parent}:{os.environ['PATH']}", PAR="5")
     script = os.path.join(root, "experiments", "finetune_study.sh")
     jobs = ["recipe", "long1m", "credit", "via", "longsrc", "cutsrc", "ctlsrc", "ep1", "ep2",
-            "smallsrc"]
+            "smallsrc", "fastown", "fastuniq", "seeksrc", "seekctl"]
     run = subprocess.run(["bash", script, str(tmp_path / "out")] + jobs, env=env, capture_output=True,
                          text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     logs = {j: (tmp_path / "out" / j / "log").read_text().split()
             for j in jobs}
     assert all(words[0] == "OK" for words in logs.values()), logs
-    assert logs["recipe"][1:] == ["tune", "True", "0.0001", "0.0", "0.0", "unjammed", "4", "64", "2"]
-    assert logs["cutsrc"][1:] == ["tune", "False", "0.0003", "0.0", "0.0", "jammed", "4", "64", "2"]
-    assert logs["ctlsrc"][2:] == ["False", "0.0003", "0.0", "0.0", "unjammed", "4", "64", "2"]
-    assert logs["ep1"][1:] == ["tune", "True", "0.0003", "0.0", "0.0", "unjammed", "1", "64", "2"]
-    assert logs["ep2"][-3] == "2"
-    assert logs["smallsrc"][2:] == ["False", "0.0003", "0.0", "0.0", "unjammed", "1", "32", "1"]
+    assert logs["recipe"][1:] == ["tune", "True", "0.0001", "0.0", "0.0", "unjammed", "4", "64", "2", "own", "planner"]
+    assert logs["cutsrc"][1:] == ["tune", "False", "0.0003", "0.0", "0.0", "jammed", "4", "64", "2", "own", "planner"]
+    assert logs["ctlsrc"][2:] == ["False", "0.0003", "0.0", "0.0", "unjammed", "4", "64", "2", "own", "planner"]
+    assert logs["ep1"][1:] == ["tune", "True", "0.0003", "0.0", "0.0", "unjammed", "1", "64", "2", "own", "planner"]
+    assert logs["ep2"][-5] == "2"
+    for job, teacher in (("seeksrc", "cut_seek"), ("seekctl", "planner")):  # the source's teacher
+        assert logs[job][2:] == ["False", "0.0003", "0.0", "0.0", "unjammed", "1", "32", "1", "own", teacher]
+    for job, mode in (("fastown", "own"), ("fastuniq", "unique")):  # the shipped fast source, credit on
+        assert logs[job][1:] == ["tune", "True", "0.0003", "0.0", "1.0", "unjammed", "1", "32", "1", mode, "planner"]
+    assert logs["smallsrc"][2:] == ["False", "0.0003", "0.0", "0.0", "unjammed", "1", "32", "1", "own", "planner"]
     assert logs["credit"][5] == "1.0" and logs["via"][1] == "via" and logs["longsrc"][2] == "False"
     bad = subprocess.run(["bash", script, str(tmp_path / "bad"), "bogus"], env=env,
                          capture_output=True, text=True, timeout=60)

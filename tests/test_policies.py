@@ -100,3 +100,43 @@ def test_planner_beats_random_and_heuristic_on_identical_episodes():
     assert red["planner"][0] - red["planner"][1] > red["heuristic"][0] + red["heuristic"][1]
     assert red["planner"][0] > red["random"][0] + 0.2
     assert res["planner"]["band_match"][0] == 1.0
+
+
+def test_cut_seek_flies_each_jammer_to_the_most_sensitive_link_of_its_voronoi_cell():
+    """cut seek against float64 NumPy on one layout: jammer m's goal is the live link of largest
+    (f_i − f_j)² among the midpoints nearer to m than to any other jammer (else the swarm's
+    most sensitive link); permuting the jammers permutes the actions."""
+    from jaxjam.policies import cut_seek_policy
+
+    cfg = override(DEFAULT, {"env.num_jammers": 5, "physics.eigensolver": "eigh"})
+    _, state = reset(jax.random.PRNGKey(11), cfg)
+    jpos = np.array([[30, 30], [170, 30], [100, 100], [30, 170], [100, 101]], np.float32)
+    state = state.replace(jammer_pos=jnp.asarray(jpos))
+    act = cut_seek_policy(cfg)(None, None, state)
+    ep = np.asarray(state.enemy_pos, np.float64)
+    adj = np.asarray(link_adjacency(state.enemy_pos, state.enemy_band, cfg.physics))
+    w, v = np.linalg.eigh(np.diag(adj.sum(1)) - adj.astype(np.float64))
+    f = v[:, 1]
+    iu, ju = np.triu_indices(len(ep), 1)
+    live, sens, mid = adj[iu, ju], (f[iu] - f[ju]) ** 2, (ep[iu] + ep[ju]) / 2
+    owner = np.argmin(np.linalg.norm(mid[None] - jpos[:, None].astype(np.float64), axis=-1), axis=0)
+    e = cfg.env
+    for m in range(5):
+        mine = live & (owner == m)
+        goal = mid[np.argmax(np.where(mine, sens, -1))] if mine.any() else mid[np.argmax(np.where(live, sens, -1))]
+        want = np.clip((goal - jpos[m]) / e.dt_s, -e.v_max_m_s, e.v_max_m_s)
+        np.testing.assert_allclose(np.asarray(act.velocity)[m], want, atol=1e-3)
+    assert (np.bincount(owner[live], minlength=5) > 0).sum() >= 2  # the cells really split the links
+    np.testing.assert_array_equal(np.asarray(act.band), int(state.enemy_band))
+    perm = np.array([3, 0, 4, 1, 2])
+    permuted = cut_seek_policy(cfg)(None, None, state.replace(jammer_pos=jnp.asarray(jpos[perm])))
+    np.testing.assert_allclose(np.asarray(permuted.velocity), np.asarray(act.velocity)[perm], atol=1e-5)
+
+
+def test_cut_seek_beats_disperse_on_identical_episodes():
+    cfg = override(DEFAULT, {"env.max_steps": 60})
+    table = baselines(cfg, planner=False)
+    res = compare_policies(cfg, {k: table[k] for k in ("disperse 30 m", "cut seek")},
+                           jax.random.PRNGKey(7), 16)
+    red = {k: v["mean_reduction"] for k, v in res.items()}
+    assert red["cut seek"][0] - red["cut seek"][1] > red["disperse 30 m"][0] + red["disperse 30 m"][1]

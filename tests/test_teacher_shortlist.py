@@ -50,3 +50,30 @@ def test_the_training_teacher_uses_ppo_teacher_shortlist(monkeypatch):
     assert seen and set(seen) == {3}
     with pytest.raises(ValueError, match="ppo.teacher_shortlist"):
         override(CFG, {"ppo.teacher_shortlist": -1})
+
+
+def test_ppo_teacher_cut_seek_teaches_instead_of_the_planner(monkeypatch):
+    """ppo.teacher = cut_seek: the training teacher is the scripted cut-seek policy (the planner
+    is never built); an unknown teacher is refused by name."""
+    from jaxjam.policies import cut_seek_policy
+
+    seen = []
+
+    def spy(config):
+        seen.append(config.env.num_jammers)
+        return cut_seek_policy(config)
+
+    def no_planner(*a, **k):
+        raise AssertionError("the planner must not teach when ppo.teacher = cut_seek")
+
+    monkeypatch.setattr(jaxjam.train, "cut_seek_policy", spy)
+    monkeypatch.setattr(jaxjam.train, "planner_policy", no_planner)
+    cfg = override(CFG, {"ppo.imitation_coef": 1.0, "ppo.teacher": "cut_seek", "ppo.num_envs": 4,
+                         "ppo.rollout_steps": 4, "ppo.num_minibatches": 1, "ppo.hidden": 8,
+                         "run.updates_per_chunk": 1})
+    trainer = make_train(cfg)
+    runner = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
+    jax.eval_shape(trainer.train_chunk, runner)
+    assert seen and set(seen) == {CFG.env.num_jammers}
+    with pytest.raises(ValueError, match="ppo.teacher"):
+        override(CFG, {"ppo.teacher": "oracle", "ppo.imitation_coef": 1.0})

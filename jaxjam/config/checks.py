@@ -97,6 +97,9 @@ def validate(cfg: Config) -> Config:
     if e.credit_weight > 0 and e.model != "jaxjam":
         raise ValueError(f"env.credit_weight must be 0 when env.model is 'reference' (it has no "
                          f"same-step unjammed graph), got {e.credit_weight}")
+    if e.credit_mode != "own" and e.credit_weight == 0:
+        raise ValueError(f"env.credit_mode {e.credit_mode!r} needs env.credit_weight > 0 (without it "
+                         "there is no per-jammer credit to shape), got 0")
     if o.log_std_min > o.log_std_max:
         raise ValueError(f"ppo.log_std_min ({o.log_std_min}) must be <= ppo.log_std_max ({o.log_std_max})")
     if not o.log_std_min <= o.log_std_init <= o.log_std_max:

@@ -132,6 +132,7 @@ class EnvConfig:
     cut_graph: str = choice("unjammed", "jammed")  # graph obs: whose Fiedler vector feeds the cut and sensitivity features ("jammed": the graph left by the jammers now, else the unjammed one)
     local_graph_cut_k: int = num(0, ge=0, le=1024)  # of those K slots, how many hold the nearest links crossing the Fiedler cut
     credit_weight: float = num(0.0, ge=0.0, le=1000.0)  # w6 ≥ 0: per-jammer λ₂ credit (jaxjam model); > 0 = per-agent rewards
+    credit_mode: str = choice("own", "unique")  # per-jammer credit: every link m jams ("own"), or only those no other jammer jams ("unique": the first-order difference reward); needs credit_weight > 0
     entity_links: int = num(12, ge=0, le=1024)  # entity obs: nearest live links seen by each jammer
     entity_top_links: int = num(4, ge=0, le=1024)  # entity obs: live links of largest Fiedler sensitivity (swarm-wide)
     link_select: str = choice("auto", "top_k", "chunk")  # entity obs: how the nearest links are picked, the same picks either way (jaxjam.env.nearest; "auto": chunk minima when L = N(N-1)/2 is large)
@@ -170,6 +171,7 @@ class PPOConfig:
     imitation_coef: float = num(0.0, ge=0.0, le=1000.0)  # ≥ 0: weight of the planner-teacher loss on the learner's own states (0 = off)
     imitation_final_frac: float = num(0.0, ge=0.0, le=1.0)  # the teacher weight decays linearly to imitation_coef × this
     teacher_envs: int = num(0, ge=0, le=2**20)  # envs the planner labels each step (the first K of ppo.num_envs); 0 = all
+    teacher: str = choice("planner", "cut_seek")  # who teaches when imitation_coef > 0 (like teacher_envs and teacher_shortlist, unused at 0, so a fine-tune can switch the teacher off alone): the centralised planner, or the scripted cut-seek policy (each jammer to the most Fiedler-sensitive live link of its Voronoi cell; jaxjam.policies.scripted)
     teacher_shortlist: int = num(8, ge=0, le=4096)  # links per target the teacher's planner checks by λ₂ (the top by Fiedler sensitivity; 0 = every link): ~ (this + 1) eigensolves per target
     network: str = choice("mlp", "attention")  # "mlp" (flat obs) | "attention" (entity obs: tokens, masks, pointer head)
     attention_heads: int = num(4, ge=1, le=64)  # attention network: heads per layer (must divide ppo.hidden)

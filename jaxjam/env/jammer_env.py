@@ -196,7 +196,7 @@ def step_no_reset(key, state: EnvState, action: Action, config: Config,
     jam_mask = adj & ~adj_j
     obs = observe(state, config, jam_r, adj, jam_mask, fied_obs)
     if e.credit_weight > 0:
-        credit = fiedler_credit(adj, masks, fied, base)
+        credit = fiedler_credit(adj, masks, fied, base, unique=e.credit_mode == "unique")
     else:
         credit = jnp.zeros((e.num_jammers,), jnp.float32)
     info = StepInfo(

@@ -39,7 +39,7 @@ def lambda2_reduction(lambda2_jammed, lambda2_baseline):
     return jnp.where(lambda2_baseline > LAMBDA2_EPS, jnp.clip(red, 0.0, 1.0), 0.0)
 
 
-def fiedler_credit(adjacency, jam_masks, fiedler, lambda2_baseline):
+def fiedler_credit(adjacency, jam_masks, fiedler, lambda2_baseline, unique: bool = False):
     """Per-jammer credit `[M]`: the share of the unjammed λ₂ its own jammed links carry.
 
     c_m = Σ_{i<j live, jammed by m} (f_i − f_j)² / λ₂ with f the unit Fiedler vector of the
@@ -47,7 +47,14 @@ def fiedler_credit(adjacency, jam_masks, fiedler, lambda2_baseline):
     λ₂ = Σ_{i<j live} (f_i − f_j)², Courant–Fischer bounds the λ₂ left after jammer m alone
     cuts its links by λ₂·(1 − c_m), so c_m in [0, 1] is a first-order, guaranteed reduction
     that is m's own (docs/model.md, "per-jammer credit"). 0 where the baseline is disconnected.
+
+    unique: count only the links no other jammer jams. Then c_m is what the same first-order
+    bound on the λ₂ left by all jammers gives back if m alone stopped jamming (the bound with
+    every jammer is λ₂ − Σ_{jammed} (f_i − f_j)²): a difference reward, 0 for a jammer whose
+    links are all jammed by others too (env.credit_mode = "unique").
     """
+    if unique:
+        jam_masks = jam_masks & (jnp.sum(jam_masks, axis=0, dtype=jnp.int32) == 1)[None]
     diff2 = jnp.where(adjacency, (fiedler[:, None] - fiedler[None, :]) ** 2, 0.0)
     share = 0.5 * jnp.einsum("mij,ij->m", jam_masks.astype(diff2.dtype), diff2)
     share = share / jnp.maximum(lambda2_baseline, LAMBDA2_EPS)

@@ -9,17 +9,18 @@ from __future__ import annotations
 from jaxjam.config import Config
 from jaxjam.policies.planner import greedy_targets, match_targets, planner_policy
 from jaxjam.policies.scripted import (
-    Policy, diffuse_policy, disperse_policy, heuristic_policy, random_policy,
+    Policy, cut_seek_policy, diffuse_policy, disperse_policy, heuristic_policy, random_policy,
 )
 
-SCRIPTED = ("stay", "diffuse 0.6", "disperse 30 m", "disperse 40 m")  # the best is reported too
+SCRIPTED = ("stay", "diffuse 0.6", "disperse 30 m", "disperse 40 m", "cut seek")  # the best is reported too
 
 
 def baselines(config: Config, planner: bool = True) -> dict[str, Policy]:
     """Every baseline by name: random, heuristic, scripted motions, and the planner."""
     out = {"random": random_policy(config), "heuristic": heuristic_policy(config),
            "stay": diffuse_policy(config, 0.0), "diffuse 0.6": diffuse_policy(config, 0.6),
-           "disperse 30 m": disperse_policy(config, 30.0), "disperse 40 m": disperse_policy(config, 40.0)}
+           "disperse 30 m": disperse_policy(config, 30.0), "disperse 40 m": disperse_policy(config, 40.0),
+           "cut seek": cut_seek_policy(config)}
     if planner:
         out["planner"] = planner_policy(config)
     return out
@@ -33,5 +34,5 @@ def by_name(config: Config, name: str) -> Policy:
     return table[name]
 
 
-__all__ = ["Policy", "SCRIPTED", "baselines", "by_name", "diffuse_policy", "disperse_policy",
+__all__ = ["Policy", "SCRIPTED", "baselines", "by_name", "cut_seek_policy", "diffuse_policy", "disperse_policy",
            "greedy_targets", "heuristic_policy", "match_targets", "planner_policy", "random_policy"]

@@ -8,6 +8,7 @@ for ONE episode (vmap for batches), pure and jit-able. All but `random` jam on t
 * `heuristic`: full speed to the assigned DBSCAN cluster centroid.
 * `diffuse σ`: Gaussian random velocity, σ in units of v_max (σ = 0: `stay`).
 * `disperse r`: full speed away from the nearest other jammer while it is closer than r m.
+* `cut seek`: each jammer to the most Fiedler-sensitive live link of its Voronoi cell.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxjam.config import Config
 from jaxjam.env import Action, EnvState, random_actions
 from jaxjam.env.numerics import inverse
 from jaxjam.env.observations import neighbour_obs
 from jaxjam.env.targets import target_centroids
+from jaxjam.physics import lambda2_and_fiedler, link_adjacency, link_midpoints, pairwise_sq_dist
 
 # policy(key, obs [M, D], state) -> Action (velocity in m/s)
 Policy = Callable[[jax.Array, jax.Array, EnvState], Action]
@@ -78,4 +81,28 @@ def disperse_policy(config: Config, radius_m: float) -> Policy:
         away = -rel / jnp.maximum(dist, 1e-6)[:, None]
         vel = jnp.where((dist < radius_m)[:, None], away * e.v_max_m_s, 0.0)
         return Action(velocity=vel, band=enemy_band(state, config))
+    return act
+
+
+def cut_seek_policy(config: Config) -> Policy:
+    """Each jammer flies to the live link of largest Fiedler sensitivity (f_i − f_j)² (the
+    unjammed graph's vector) among the links whose midpoint is nearer to it than to any other
+    jammer (its Voronoi cell), on the enemy band; with no live link in its cell, to the most
+    sensitive live link anywhere; with no live link at all, it stays. A greedy, per-jammer rule:
+    no jammer plans for the others, beyond leaving them their cells."""
+    m, n = config.env.num_jammers, config.env.num_enemies
+    iu, ju = np.triu_indices(n, 1)
+
+    def act(key, obs, state):
+        adj = link_adjacency(state.enemy_pos, state.enemy_band, config.physics)
+        _, f = lambda2_and_fiedler(adj, solver=config.physics.eigensolver)
+        live = adj[iu, ju]  # [L]
+        sens = jnp.where(live, (f[iu] - f[ju]) ** 2, -1.0)
+        mids = link_midpoints(state.enemy_pos, iu, ju)  # [L, 2] m
+        owner = jnp.argmin(pairwise_sq_dist(state.jammer_pos, mids), axis=0)  # [L]
+        mine = (owner[None, :] == jnp.arange(m)[:, None]) & live[None, :]  # [M, L]
+        own_best = jnp.argmax(jnp.where(mine, sens[None, :], -1.0), axis=1)
+        goal = jnp.where(jnp.any(mine, axis=1)[:, None], mids[own_best], mids[jnp.argmax(sens)])
+        goal = jnp.where(jnp.any(live), goal, state.jammer_pos)
+        return Action(velocity=fly_to(config, state.jammer_pos, goal), band=enemy_band(state, config))
     return act
