@@ -1,7 +1,8 @@
 """Baseline policies for evaluation, rendering and tests: `policy(key, obs, state) -> Action`.
 
 `baselines(config)` gives every baseline by name, in the order `jaxjam eval` prints them:
-random (a floor), heuristic, the scripted motions and the centralised planner (the yardstick).
+random (a floor), heuristic, the scripted motions, cut seek (the strongest scripted policy) and the
+centralised planner.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The planner: a centralised policy that sees the full state — the yardstick for the learner.
+"""The planner: a centralised policy that sees the full state — a yardstick for the learner (the
+scripted `cut seek` scores level with it or above; docs/results.md, Session 18).
 
 Every step it places M targets greedily on link midpoints of the current (unjammed) enemy
 graph: target k is, among the `shortlist` live links of the graph left by targets 1..k−1 with
