@@ -19,7 +19,10 @@
 #       control),
 #       seeksrc / seekctl (a new fast source taught by the scripted cut-seek policy instead of
 #       the planner / by the planner, side by side: M=4, zero-shot at M=40, then TGT_STEPS
-#       steps/seed of the recipe at M=40 with 1 PPO epoch).
+#       steps/seed of the recipe at M=40 with 1 PPO epoch),
+#       seekft / seekteach (the shipped cut-seek-taught source, Session 19's seeksrc, then
+#       TGT_STEPS (default 1 048 576) steps/seed of the recipe at M=40 with 1 PPO epoch: without a
+#       teacher / with the cut-seek teacher kept on (ppo.imitation_coef=1)).
 set -eu
 OUT=${1:?usage: finetune_study.sh OUT_DIR [JOB ...]}; shift
 JOBS=${*:-recipe long1m credit via longsrc}
@@ -27,6 +30,7 @@ PAR=${PAR:-3}
 cd "$(dirname "$0")/.."
 SRC=experiments/sources/attention_m4_2M_8seeds.pkl.xz
 FAST=experiments/sources/attention_fast_m4_2M_8seeds.pkl.xz  # its --base adds $SMALL
+SEEK=experiments/sources/attention_seek_m4_2M_8seeds.pkl.xz  # its --base adds $SMALL ppo.teacher=cut_seek
 SMALL="ppo.hidden=32 ppo.attention_layers=1"
 BASE="env.obs=entity ppo.network=attention ppo.hidden=64 ppo.attention_mode=query ppo.imitation_coef=1 ppo.lr_actor=1e-3 ppo.num_envs=256 ppo.rollout_steps=64 ppo.num_minibatches=16"
 TSET="ppo.teacher_envs=32 ppo.teacher_shortlist=1 ppo.num_minibatches=32 ppo.compute_dtype=bfloat16"
@@ -51,7 +55,9 @@ for job in $JOBS; do
              [ "$job" = seeksrc ] && X="$SMALL ppo.teacher=cut_seek" ;;
     fastown|fastuniq) mode=${job#fast}; [ "$mode" = uniq ] && mode=unique
              args="$C --source-from $FAST --zero-shot none --target-steps ${TGT_STEPS:-262144} --milestones 1 --target-set $TSET $FT ppo.update_epochs=1 env.credit_weight=1 env.credit_mode=$mode"; X="$SMALL" ;;
-    *) echo "unknown job $job (recipe long1m credit via longsrc cutsrc ctlsrc ep1 ep2 smallsrc fastown fastuniq seeksrc seekctl)" >&2; exit 2 ;;
+    seekft|seekteach) args="$C --source-from $SEEK --zero-shot none --target-steps ${TGT_STEPS:-1048576} --milestones 2 --target-set $TSET $FT ppo.update_epochs=1"
+             X="$SMALL ppo.teacher=cut_seek"; [ "$job" = seekteach ] && args="$args ppo.imitation_coef=1" ;;
+    *) echo "unknown job $job (recipe long1m credit via longsrc cutsrc ctlsrc ep1 ep2 smallsrc fastown fastuniq seeksrc seekctl seekft seekteach)" >&2; exit 2 ;;
   esac
   while [ "$(jobs -rp | wc -l)" -ge "$PAR" ]; do sleep 5; done
   mkdir -p "$OUT/$job"

@@ -9,7 +9,9 @@ source's zero-shot score there, with the planner's and the best scripted policy'
 `--start`: a run with a `zero_shot` row at the target (its score is each curve's step 0, and
 its baselines draw the lines); each `--run FILE LABEL` must have `fine_tuned` rows at that
 target. A run with a zero_shot row of its own at the target (it trained its own source)
-starts from that instead. Prints the table it draws.
+starts from that instead. `--baselines-from FILE`: another run's zero_shot row at the same
+target fills the baselines --start lacks (a run made with --no-planner draws the planner's line
+from one that has it; both must have run the same episodes). Prints the table it draws.
 """
 
 from __future__ import annotations
@@ -49,6 +51,14 @@ def curves(start: dict, runs: list[tuple[str, dict]]) -> tuple[dict, dict[str, l
                    for label, run in runs}
 
 
+def fill_baselines(ref: dict, other: dict) -> dict:
+    """`ref` (a zero_shot row) with the baselines only `other`'s zero_shot row at the same M, N has."""
+    rows = [r for r in other.get("zero_shot", []) if (r["M"], r["N"]) == (ref["M"], ref["N"])]
+    if not rows:
+        raise ValueError(f"--baselines-from: no zero_shot row at M={ref['M']}, N={ref['N']}")
+    return {**{k: v for k, v in rows[0].items() if k not in ("zero-shot (mode)", "best scripted")}, **ref}
+
+
 def plot(ref: dict, lines: dict[str, list], path: str) -> None:
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for i, (label, pts) in enumerate(lines.items()):
@@ -69,9 +79,12 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--start", required=True, metavar="FILE", help="transfer.json with the zero-shot row")
     ap.add_argument("--run", nargs=2, action="append", required=True, metavar=("FILE", "LABEL"))
+    ap.add_argument("--baselines-from", metavar="FILE", help="transfer.json with the baselines --start lacks")
     ap.add_argument("--out", default="finetune.png")
     args = ap.parse_args(argv)
     ref, lines = curves(_load(args.start), [(label, _load(f)) for f, label in args.run])
+    if args.baselines_from:
+        ref = fill_baselines(ref, _load(args.baselines_from))
     for label, pts in lines.items():
         print(f"{label:>32}: " + " | ".join(f"{s:,} {v[0]:.1f} ± {v[1]:.1f}" for s, v in pts))
     plot(ref, lines, args.out)

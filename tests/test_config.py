@@ -94,7 +94,8 @@ def test_large_tuned_yaml_is_the_documented_8_seed_setting():
 
 
 def test_attention_yaml_is_the_documented_setting():
-    """experiments/configs/attention.yaml = the screen command of docs/results.md (Session 9)."""
+    """experiments/configs/attention.yaml = the screen command of docs/results.md (Session 9);
+    attention_fast.yaml and attention_seek.yaml differ from it by what their comments say."""
     import os
     path = os.path.join(os.path.dirname(__file__), "..", "experiments", "configs", "attention.yaml")
     want = override(preset("default"), {
@@ -105,6 +106,9 @@ def test_attention_yaml_is_the_documented_setting():
     assert load_yaml(path, preset("default")) == want
     fast = os.path.join(os.path.dirname(path), "attention_fast.yaml")  # Session 18: 1 block of 32
     assert load_yaml(fast, preset("default")) == override(want, {"ppo.hidden": 32, "ppo.attention_layers": 1})
+    seek = os.path.join(os.path.dirname(path), "attention_seek.yaml")  # Session 19: cut-seek teacher
+    assert load_yaml(seek, preset("default")) == override(
+        want, {"ppo.hidden": 32, "ppo.attention_layers": 1, "ppo.teacher": "cut_seek"})
 
 
 def test_a_preset_named_on_the_command_line_wins_over_the_files_key(tmp_path):

@@ -278,6 +278,22 @@ def test_plot_finetune_draws_each_recipe_from_the_zero_shot_start(tmp_path, caps
                    "--run", str(files["other"]), "D"])
 
 
+def test_plot_finetune_baselines_from_fills_only_what_start_lacks():
+    """plot_finetune.fill_baselines: another run's zero_shot row at the same target adds the
+    baselines --start lacks (the planner of a --no-planner run); --start's own values stay."""
+    from experiments.plot_finetune import fill_baselines
+
+    ref = {"M": 40, "N": 100, "zero-shot (mode)": [53.7, 0.3], "cut seek": [54.5, 6.7], "best scripted": "cut seek"}
+    other = {"zero_shot": [{"M": 4, "N": 10, "planner": [47.0, 5.9]},
+                           {"M": 40, "N": 100, "zero-shot (mode)": [47.2, 0.6], "planner": [52.3, 6.3],
+                            "cut seek": [0.0, 0.0], "best scripted": "disperse 30 m"}]}
+    got = fill_baselines(ref, other)
+    assert got["planner"] == [52.3, 6.3] and got["cut seek"] == [54.5, 6.7]
+    assert got["zero-shot (mode)"] == [53.7, 0.3] and got["best scripted"] == "cut seek"
+    with pytest.raises(ValueError, match="--baselines-from: no zero_shot row at M=40, N=100"):
+        fill_baselines(ref, {"zero_shot": other["zero_shot"][:1]})
+
+
 def test_finetune_study_script_passes_valid_arguments_to_every_job(tmp_path):
     """experiments/finetune_study.sh: each job's transfer.py arguments parse (parse_args) and its
     --base/--target-set items are config fields with valid values; an unknown job is refused.
@@ -306,7 +322,7 @@ def test_finetune_study_script_passes_valid_arguments_to_every_job(tmp_path):
     env = dict(os.environ, PATH=f"{fake.parent}:{os.environ['PATH']}", PAR="5")
     script = os.path.join(root, "experiments", "finetune_study.sh")
     jobs = ["recipe", "long1m", "credit", "via", "longsrc", "cutsrc", "ctlsrc", "ep1", "ep2",
-            "smallsrc", "fastown", "fastuniq", "seeksrc", "seekctl"]
+            "smallsrc", "fastown", "fastuniq", "seeksrc", "seekctl", "seekft", "seekteach"]
     run = subprocess.run(["bash", script, str(tmp_path / "out")] + jobs, env=env, capture_output=True,
                          text=True, timeout=300)
     assert run.returncode == 0, run.stderr
@@ -322,6 +338,8 @@ def test_finetune_study_script_passes_valid_arguments_to_every_job(tmp_path):
         assert logs[job][2:] == ["False", "0.0003", "0.0", "0.0", "unjammed", "1", "32", "1", "own", teacher]
     for job, mode in (("fastown", "own"), ("fastuniq", "unique")):  # the shipped fast source, credit on
         assert logs[job][1:] == ["tune", "True", "0.0003", "0.0", "1.0", "unjammed", "1", "32", "1", mode, "planner"]
+    for job, coef in (("seekft", "0.0"), ("seekteach", "1.0")):  # the shipped cut-seek source at M=40
+        assert logs[job][1:] == ["tune", "True", "0.0003", coef, "0.0", "unjammed", "1", "32", "1", "own", "cut_seek"]
     assert logs["smallsrc"][2:] == ["False", "0.0003", "0.0", "0.0", "unjammed", "1", "32", "1", "own", "planner"]
     assert logs["credit"][5] == "1.0" and logs["via"][1] == "via" and logs["longsrc"][2] == "False"
     bad = subprocess.run(["bash", script, str(tmp_path / "bad"), "bogus"], env=env,
@@ -409,7 +427,9 @@ def test_parse_scale_reads_mxn_and_names_the_flag():
 @pytest.mark.parametrize("name, sets, sha", [
     ("attention_m4_2M_8seeds.pkl.xz", {}, "4a1de0a2d1974f2ac5867881018da0b89da713330a492e729b89d3fd45b952bf"),
     ("attention_fast_m4_2M_8seeds.pkl.xz", {"ppo.hidden": 32, "ppo.attention_layers": 1},
-     "41b65bd00d88c91ffcbc672df38aeeb1ad6f9088f8cec1e705a4b884cf3da4d9")])
+     "41b65bd00d88c91ffcbc672df38aeeb1ad6f9088f8cec1e705a4b884cf3da4d9"),
+    ("attention_seek_m4_2M_8seeds.pkl.xz", {"ppo.hidden": 32, "ppo.attention_layers": 1},
+     "c44c93ab48b21a7efba29546e7d3aceca2a31457bf5a3d963b9207bf6d2bf980")])
 def test_shipped_sources_load_against_their_documented_networks(name, sets, sha):
     """experiments/sources/*: the SHA-256 its README states, and `--source-from` accepts it with
     the --base written there (8 seeds of finite parameters); the other network is refused."""
@@ -429,3 +449,25 @@ def test_shipped_sources_load_against_their_documented_networks(name, sets, sha)
     other = {"ppo.hidden": 48} if sets else {"ppo.hidden": 32, "ppo.attention_layers": 1}
     with pytest.raises(ValueError, match="do not match --base"):
         load_source(path, abstract_train_state(override(base, other)), 8)
+
+
+def test_paired_rows_by_hand_and_bad_arguments():
+    """experiments/paired.py: the paired difference is the seed mean minus the baseline per
+    episode (CI over episodes), the win share counts strict wins; bad flags are ValueErrors."""
+    from experiments.paired import format_rows, paired_rows, parse_args
+
+    learned = np.array([[0.5, 0.2, 0.4], [0.3, 0.2, 0.6]])  # [S=2, E=3]: seed means per episode .4 .2 .5
+    rows = paired_rows(learned, {"a": np.array([0.1, 0.2, 0.6])})
+    assert rows[0]["mean"][0] == pytest.approx(100 * 1.1 / 3)
+    assert rows[0]["seeds"][0] == pytest.approx(100 * 1.1 / 3)  # the same mean, a CI over seeds
+    d = np.array([30.0, 0.0, -10.0])
+    assert rows[1]["difference"][0] == pytest.approx(d.mean())
+    assert rows[1]["difference"][1] == pytest.approx(4.303 * d.std(ddof=1) / np.sqrt(3))
+    assert rows[1]["won"] == pytest.approx(1 / 3)  # a tie is not a win
+    assert "| a | 30.0 ± " in format_rows(rows) and "+6.7 ± " in format_rows(rows)
+    with pytest.raises(ValueError, match="--source-from FILE is required"):
+        parse_args([])
+    with pytest.raises(ValueError, match="--episodes ≥ 2"):
+        parse_args(["--smoke", "--episodes", "1"])
+    with pytest.raises(ValueError, match="--scale must look like MxN"):
+        parse_args(["--smoke", "--scale", "40by100"])

@@ -1,0 +1,126 @@
+"""Paired comparison: a saved source policy (every seed) against every baseline, episode by episode.
+
+The learned policy's CI in `transfer.py` is over seeds and a baseline's is over episodes, so two
+numbers a point apart say little about which is better. Here every policy runs the SAME episodes
+(`jaxjam.evaluate`), and the table gives, per baseline, the mean over episodes of
+
+    d_e = (mean over seeds of the learned policy's λ₂ reduction in episode e) − (the baseline's)
+
+with its 95 % CI over episodes, and the share of episodes the learned policy wins. A CI of d
+that excludes 0 is a difference the episodes support.
+
+    SEEK="env.obs=entity ppo.network=attention ppo.hidden=32 ppo.attention_layers=1 ppo.attention_mode=query"
+    python experiments/paired.py --source-from experiments/sources/attention_seek_m4_2M_8seeds.pkl.xz \\
+        --base $SEEK --scale 4x10 --episodes 64 --out runs/paired_m4
+    python experiments/paired.py --smoke      # the test suite's size (fresh parameters)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+
+from experiments.transfer import abstract_train_state, load_source  # noqa: E402
+from jaxjam.config import override, parse_sets, preset  # noqa: E402
+from jaxjam.curriculum import parse_scale, scaled  # noqa: E402
+from jaxjam.evaluate import actor_policy, ci95, episode_metrics, rollout_metrics  # noqa: E402
+from jaxjam.policies import baselines  # noqa: E402
+from jaxjam.train import make_train  # noqa: E402
+from jaxjam.xla_flags import apply_default_xla_flags  # noqa: E402
+
+
+def learned_per_episode(cfg, actor, params_by_seed, key, episodes: int) -> np.ndarray:
+    """`[S, episodes]` mean λ₂ reduction (fraction) of each seed's deterministic policy."""
+    run = jax.jit(jax.vmap(lambda p: episode_metrics(
+        cfg, actor_policy(cfg, actor, p, True), key, episodes)["mean_reduction"]))
+    return np.asarray(jax.device_get(run(params_by_seed)), np.float64)
+
+
+def paired_rows(learned: np.ndarray, others: dict[str, np.ndarray]) -> list[dict]:
+    """learned `[S, E]`, others {name: `[E]`} (fractions, the same episodes) -> one row per
+    policy in %: its mean ± CI over episodes, and for the baselines the paired difference
+    (learned seed mean − baseline) ± CI over episodes and the share of episodes won."""
+    mine = learned.mean(0)
+    rows = [{"policy": "trained (mode, seed mean)", "mean": ci95(100 * mine),
+             "seeds": ci95(100 * learned.mean(1))}]
+    for name, x in others.items():
+        d = 100 * (mine - x)
+        rows.append({"policy": name, "mean": ci95(100 * x), "difference": ci95(d),
+                     "won": float(np.mean(d > 0))})
+    return rows
+
+
+def format_rows(rows: list[dict]) -> str:
+    lines = ["| policy | mean λ₂ reduction % (CI over episodes) | trained − policy, paired (points) | episodes won by trained |",
+             "|---|---|---|---|"]
+    for r in rows:
+        m = f"{r['mean'][0]:.1f} ± {r['mean'][1]:.1f}"
+        if "difference" not in r:
+            lines.append(f"| {r['policy']} | {m} (over seeds {r['seeds'][0]:.1f} ± {r['seeds'][1]:.1f}) | | |")
+        else:
+            d = r["difference"]
+            lines.append(f"| {r['policy']} | {m} | {d[0]:+.1f} ± {d[1]:.1f} | {100 * r['won']:.0f} % |")
+    return "\n".join(lines)
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--source-from", metavar="FILE", help="a transfer.py --save-source file")
+    ap.add_argument("--base", nargs="*", default=[], metavar="SECTION.FIELD=VALUE",
+                    help="the --base of the run that saved it (its networks)")
+    ap.add_argument("--seeds", type=int, default=8)
+    ap.add_argument("--scale", default="4x10", metavar="MxN", help="evaluate at M jammers, N enemies")
+    ap.add_argument("--episodes", type=int, default=64)
+    ap.add_argument("--no-planner", dest="planner", action="store_false")
+    ap.add_argument("--out", default="runs/paired")
+    ap.add_argument("--smoke", action="store_true")
+    args = ap.parse_args(argv)
+    if not args.smoke and not args.source_from:
+        raise ValueError("--source-from FILE is required (a transfer.py --save-source file), unless --smoke")
+    if args.seeds < 1 or args.episodes < 2:
+        raise ValueError(f"--seeds must be ≥ 1 and --episodes ≥ 2, got {args.seeds} and {args.episodes}")
+    args.scale = parse_scale(args.scale, "--scale")
+    return args
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    apply_default_xla_flags()
+    if args.smoke:
+        args.seeds, args.episodes = 2, 4
+        args.base = ["env.obs=entity", "ppo.network=attention", "ppo.hidden=16", "ppo.attention_layers=1",
+                     "ppo.attention_mode=query", "env.max_steps=8"] + args.base
+    base = override(preset("default"), parse_sets(args.base, "--base"))
+    src = scaled(base, 4, 10)
+    template = abstract_train_state(src)
+    if args.source_from:
+        params = load_source(args.source_from, template, args.seeds)[0]
+    else:  # smoke: fresh parameters of each seed
+        init = jax.vmap(make_train(src).init)
+        params = init(jax.random.split(jax.random.PRNGKey(0), args.seeds)).train_state.actor_params
+    cfg = scaled(base, *args.scale)
+    key = jax.random.PRNGKey(10_000 + cfg.run.seed)  # the episodes of transfer.py and jaxjam eval
+    learned = learned_per_episode(cfg, template.actor, params, key, args.episodes)
+    others = {name: np.asarray(jax.device_get(rollout_metrics(cfg, pol, key, args.episodes)["mean_reduction"]),
+                               np.float64)
+              for name, pol in baselines(cfg, planner=args.planner).items()}
+    rows = paired_rows(learned, others)
+    out = {"scale": list(args.scale), "seeds": args.seeds, "episodes": args.episodes, "base": args.base,
+           "source": args.source_from, "rows": rows}
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "paired.json"), "w") as fh:
+        json.dump(out, fh, indent=1)
+    print(f"M={args.scale[0]} N={args.scale[1]}, {args.episodes} episodes, {args.seeds} seeds\n"
+          + format_rows(rows), flush=True)
+    return out
+
+
+if __name__ == "__main__":
+    main()
