@@ -41,7 +41,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script
 from experiments.curriculum import SMOKE  # noqa: E402
-from experiments.transfer import abstract_train_state, load_source  # noqa: E402
+from experiments.transfer import abstract_train_state, load_source, require_source  # noqa: E402
 from jaxjam.animate import Trace, draw_map, trace_program  # noqa: E402
 from jaxjam.config import override, parse_sets, preset  # noqa: E402
 from jaxjam.curriculum import parse_scale, scaled  # noqa: E402
@@ -103,8 +103,7 @@ def parse_args(argv):
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, fresh parameters")
     ap.add_argument("--out", default="runs/behaviour")
     args = ap.parse_args(argv)
-    if not args.smoke and not args.source_from:
-        raise ValueError("--source-from FILE is required (a transfer.py --save-source file), unless --smoke")
+    require_source(args)
     if args.episodes < 2 or args.seed < 0:
         raise ValueError(f"--episodes must be >= 2 (a CI) and --seed >= 0, got {args.episodes}, {args.seed}")
     args.target = parse_scale(args.target)

@@ -30,12 +30,11 @@ import jax
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run as a script
 from experiments.curriculum import SMOKE, pct  # noqa: E402
 from experiments.scaling import baseline_results  # noqa: E402
-from experiments.transfer import abstract_train_state, load_source  # noqa: E402
+from experiments.transfer import abstract_train_state, require_source, source_actor_params  # noqa: E402
 from jaxjam.config import override, parse_sets, preset  # noqa: E402
 from jaxjam.curriculum import parse_scale, scaled  # noqa: E402
 from jaxjam.evaluate import compare_seeds  # noqa: E402
 from jaxjam.run import best_scripted  # noqa: E402
-from jaxjam.train import make_train  # noqa: E402
 from jaxjam.xla_flags import apply_default_xla_flags  # noqa: E402
 
 CAPACITIES = ("entity_links", "entity_top_links", "entity_enemies", "entity_jammers")
@@ -65,9 +64,7 @@ def parse_args(argv):
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, fresh parameters")
     ap.add_argument("--out", default="runs/capacity")
     args = ap.parse_args(argv)
-    if not args.smoke and not args.source_from:
-        raise ValueError("--source-from FILE is required (a transfer.py --save-source file), "
-                         "unless --smoke")
+    require_source(args)
     args.target = parse_scale(args.target)
     args.variants = [parse_variant(v) for v in args.variants]  # errors before anything compiles
     return args
@@ -85,12 +82,7 @@ def main(argv=None) -> dict:
                          f"input width is fixed by the capacities), got env.obs={base.env.obs}, "
                          f"ppo.network={base.ppo.network}")
     src_cfg = scaled(base, 4, 10)
-    template = abstract_train_state(src_cfg)
-    if args.source_from:
-        actor_params = load_source(args.source_from, template, args.seeds)[0]
-    else:  # smoke: fresh parameters of each seed
-        init = jax.vmap(make_train(src_cfg).init)
-        actor_params = init(jax.random.split(jax.random.PRNGKey(0), args.seeds)).train_state.actor_params
+    _, actor_params = source_actor_params(args.source_from, src_cfg, args.seeds)
     tgt = override(scaled(base, *args.target), parse_sets(args.target_set, "--target-set"))
     key = jax.random.PRNGKey(10_000 + tgt.run.seed)
     measured = baseline_results(tgt, args.episodes, args.planner)

@@ -21,19 +21,23 @@ import argparse
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
-from experiments.transfer import abstract_train_state, load_source  # noqa: E402
+from experiments.transfer import require_source, source_actor_params  # noqa: E402
 from jaxjam.config import override, parse_sets, preset  # noqa: E402
 from jaxjam.curriculum import parse_scale, scaled  # noqa: E402
 from jaxjam.evaluate import actor_policy, ci95, episode_metrics, rollout_metrics  # noqa: E402
 from jaxjam.policies import baselines  # noqa: E402
-from jaxjam.train import make_train  # noqa: E402
 from jaxjam.xla_flags import apply_default_xla_flags  # noqa: E402
+
+
+BASELINE_NAMES = ["random", "heuristic", "stay", "diffuse 0.6", "disperse 30 m", "disperse 40 m",
+                  "cut seek", "cut seek (others)", "planner"]  # jaxjam.policies.baselines
 
 
 def learned_per_episode(cfg, actor, params_by_seed, key, episodes: int) -> np.ndarray:
@@ -79,14 +83,19 @@ def parse_args(argv):
     ap.add_argument("--scale", default="4x10", metavar="MxN", help="evaluate at M jammers, N enemies")
     ap.add_argument("--episodes", type=int, default=64)
     ap.add_argument("--no-planner", dest="planner", action="store_false")
+    ap.add_argument("--against", nargs="+", metavar="NAME", help="only these baselines (default: every "
+                    "one; each costs an evaluation, the planner the most)")
     ap.add_argument("--out", default="runs/paired")
     ap.add_argument("--smoke", action="store_true")
     args = ap.parse_args(argv)
-    if not args.smoke and not args.source_from:
-        raise ValueError("--source-from FILE is required (a transfer.py --save-source file), unless --smoke")
+    require_source(args)
     if args.seeds < 1 or args.episodes < 2:
         raise ValueError(f"--seeds must be ≥ 1 and --episodes ≥ 2, got {args.seeds} and {args.episodes}")
     args.scale = parse_scale(args.scale, "--scale")
+    if args.against:
+        unknown = sorted(set(args.against) - set(BASELINE_NAMES))
+        if unknown:
+            raise ValueError(f"--against: unknown baseline(s) {unknown}; choose from {BASELINE_NAMES}")
     return args
 
 
@@ -99,18 +108,21 @@ def main(argv=None) -> dict:
                      "ppo.attention_mode=query", "env.max_steps=8"] + args.base
     base = override(preset("default"), parse_sets(args.base, "--base"))
     src = scaled(base, 4, 10)
-    template = abstract_train_state(src)
-    if args.source_from:
-        params = load_source(args.source_from, template, args.seeds)[0]
-    else:  # smoke: fresh parameters of each seed
-        init = jax.vmap(make_train(src).init)
-        params = init(jax.random.split(jax.random.PRNGKey(0), args.seeds)).train_state.actor_params
+    template, params = source_actor_params(args.source_from, src, args.seeds)
     cfg = scaled(base, *args.scale)
     key = jax.random.PRNGKey(10_000 + cfg.run.seed)  # the episodes of transfer.py and jaxjam eval
+    t0 = time.time()
     learned = learned_per_episode(cfg, template.actor, params, key, args.episodes)
-    others = {name: np.asarray(jax.device_get(rollout_metrics(cfg, pol, key, args.episodes)["mean_reduction"]),
-                               np.float64)
-              for name, pol in baselines(cfg, planner=args.planner).items()}
+    print(f"trained (mode): {100 * learned.mean():.1f} % ({time.time() - t0:.0f} s)", flush=True)
+    table = baselines(cfg, planner=args.planner and (not args.against or "planner" in args.against))
+    others = {}
+    for name, pol in table.items():
+        if not args.against or name in args.against:
+            others[name] = np.asarray(jax.device_get(rollout_metrics(cfg, pol, key, args.episodes)["mean_reduction"]),
+                                      np.float64)
+            row = paired_rows(learned, {name: others[name]})[1]  # as it comes: a cut-off run keeps it
+            print(f"{name}: {row['mean'][0]:.1f} ± {row['mean'][1]:.1f} %, trained − it {row['difference'][0]:+.1f} "
+                  f"± {row['difference'][1]:.1f} ({time.time() - t0:.0f} s)", flush=True)
     rows = paired_rows(learned, others)
     out = {"scale": list(args.scale), "seeds": args.seeds, "episodes": args.episodes, "base": args.base,
            "source": args.source_from, "rows": rows}

@@ -100,6 +100,22 @@ def load_source(path: str, template, seeds: int):
     return jax.tree.map(lambda x: jnp.asarray(x[:seeds]), params)
 
 
+def source_actor_params(path: str | None, src_cfg, seeds: int):
+    """(the train-state template of `src_cfg`, actor parameters `[seeds, ...]`): read from a
+    `--save-source` file, or with `path` None (a --smoke run) fresh ones per seed."""
+    template = abstract_train_state(src_cfg)
+    if path:
+        return template, load_source(path, template, seeds)[0]
+    init = jax.vmap(make_train(src_cfg).init)
+    return template, init(jax.random.split(jax.random.PRNGKey(0), seeds)).train_state.actor_params
+
+
+def require_source(args) -> None:
+    """The scripts that read a source: `--source-from` is required unless `--smoke`."""
+    if not args.smoke and not args.source_from:
+        raise ValueError("--source-from FILE is required (a transfer.py --save-source file), unless --smoke")
+
+
 ARMS = {"tune": ("fine_tuned", "fine-tuned"), "scratch": ("scratch", "from scratch"),
         "via": ("via", "curriculum, then fine-tuned")}
 

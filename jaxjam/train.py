@@ -99,8 +99,8 @@ def make_train(config: Config, mesh=None) -> Trainer:
 
     def teacher(keys, obs, state, numbers):  # the teacher's actions `[B, M]` (m/s) in these envs
         cfg = with_numbers(static, numbers)
-        policy = (planner_policy(cfg, p.teacher_shortlist) if p.teacher == "planner"
-                  else cut_seek_policy(cfg))  # ppo.teacher
+        policy = (planner_policy(cfg, p.teacher_shortlist) if p.teacher == "planner"  # ppo.teacher
+                  else cut_seek_policy(cfg, "others" if p.teacher == "cut_seek_others" else "unjammed"))
         return jax.vmap(policy)(keys, obs, state)
 
     def init(key, hparams: PPONumbers | None = None, env_numbers: EnvNumbers | None = None) -> Runner:

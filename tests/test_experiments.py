@@ -322,7 +322,7 @@ def test_finetune_study_script_passes_valid_arguments_to_every_job(tmp_path):
     env = dict(os.environ, PATH=f"{fake.parent}:{os.environ['PATH']}", PAR="5")
     script = os.path.join(root, "experiments", "finetune_study.sh")
     jobs = ["recipe", "long1m", "credit", "via", "longsrc", "cutsrc", "ctlsrc", "ep1", "ep2",
-            "smallsrc", "fastown", "fastuniq", "seeksrc", "seekctl", "seekft", "seekteach"]
+            "smallsrc", "fastown", "fastuniq", "seeksrc", "seekctl", "seekft", "seekteach", "othsrc"]
     run = subprocess.run(["bash", script, str(tmp_path / "out")] + jobs, env=env, capture_output=True,
                          text=True, timeout=300)
     assert run.returncode == 0, run.stderr
@@ -334,7 +334,7 @@ def test_finetune_study_script_passes_valid_arguments_to_every_job(tmp_path):
     assert logs["ctlsrc"][2:] == ["False", "0.0003", "0.0", "0.0", "unjammed", "4", "64", "2", "own", "planner"]
     assert logs["ep1"][1:] == ["tune", "True", "0.0003", "0.0", "0.0", "unjammed", "1", "64", "2", "own", "planner"]
     assert logs["ep2"][-5] == "2"
-    for job, teacher in (("seeksrc", "cut_seek"), ("seekctl", "planner")):  # the source's teacher
+    for job, teacher in (("seeksrc", "cut_seek"), ("seekctl", "planner"), ("othsrc", "cut_seek_others")):
         assert logs[job][2:] == ["False", "0.0003", "0.0", "0.0", "unjammed", "1", "32", "1", "own", teacher]
     for job, mode in (("fastown", "own"), ("fastuniq", "unique")):  # the shipped fast source, credit on
         assert logs[job][1:] == ["tune", "True", "0.0003", "0.0", "1.0", "unjammed", "1", "32", "1", mode, "planner"]
@@ -471,3 +471,8 @@ def test_paired_rows_by_hand_and_bad_arguments():
         parse_args(["--smoke", "--episodes", "1"])
     with pytest.raises(ValueError, match="--scale must look like MxN"):
         parse_args(["--smoke", "--scale", "40by100"])
+    with pytest.raises(ValueError, match=r"--against: unknown baseline\(s\) \['oracle'\]"):
+        parse_args(["--smoke", "--against", "cut seek", "oracle"])
+    from experiments.paired import BASELINE_NAMES
+    from jaxjam.policies import baselines
+    assert list(baselines(preset("default"))) == BASELINE_NAMES  # the registry's names, in order

@@ -133,6 +133,48 @@ def test_cut_seek_flies_each_jammer_to_the_most_sensitive_link_of_its_voronoi_ce
     np.testing.assert_allclose(np.asarray(permuted.velocity), np.asarray(act.velocity)[perm], atol=1e-5)
 
 
+def test_cut_seek_others_is_each_jammers_best_response_to_what_the_others_leave():
+    """cut_seek_policy(graph="others") against float64 NumPy: jammer m's sensitivities and live
+    links are those of the graph the OTHER jammers leave (every jammer on the enemy band), its
+    goal the best live link of its Voronoi cell there; jammers sitting on links make the two
+    modes differ; a bad mode is a ValueError."""
+    from jaxjam.physics import band_ranges_m
+    from jaxjam.policies import cut_seek_policy
+
+    cfg = override(DEFAULT, {"env.num_jammers": 5, "physics.eigensolver": "eigh",
+                             "env.v_max_m_s": 1000.0})  # any goal in one step: velocity = goal offset / dt
+    _, state = reset(jax.random.PRNGKey(11), cfg)
+    ep = np.asarray(state.enemy_pos, np.float64)
+    adj = np.asarray(link_adjacency(state.enemy_pos, state.enemy_band, cfg.physics))
+    iu, ju = np.triu_indices(len(ep), 1)
+    live, mid = adj[iu, ju], (ep[iu] + ep[ju]) / 2
+    on = np.flatnonzero(live)[[0, len(np.flatnonzero(live)) // 2, -1]]  # three jammers on live links
+    jpos = np.concatenate([mid[on], [[5.0, 5.0], [195.0, 195.0]]]).astype(np.float32)
+    state = state.replace(jammer_pos=jnp.asarray(jpos))
+    act = cut_seek_policy(cfg, "others")(None, None, state)
+    r_jam = band_ranges_m(cfg.physics)[1][int(state.enemy_band)]
+    jams = np.linalg.norm(mid[None] - jpos[:, None].astype(np.float64), axis=-1) <= r_jam  # [M, L]
+    assert jams[:3].any(axis=1).all()
+    lap = lambda a: np.diag(a.sum(1)) - a.astype(np.float64)
+    f0 = np.linalg.eigh(lap(adj))[1][:, 1]
+    owner = np.argmin(np.linalg.norm(mid[None] - jpos[:, None].astype(np.float64), axis=-1), axis=0)
+    e = cfg.env
+    for m in range(5):
+        left_l = live & ~np.delete(jams, m, axis=0).any(axis=0)
+        left = np.zeros_like(adj)
+        left[iu[left_l], ju[left_l]] = left[ju[left_l], iu[left_l]] = True
+        w, v = np.linalg.eigh(lap(left))
+        f = v[:, 1] if w[1] > 1e-6 and w[2] - w[1] > 1e-4 else f0
+        sens, mine = (f[iu] - f[ju]) ** 2, left_l & (owner == m)
+        goal = mid[np.argmax(np.where(mine, sens, -1))] if mine.any() else mid[np.argmax(np.where(left_l, sens, -1))]
+        want = np.clip((goal - jpos[m]) / e.dt_s, -e.v_max_m_s, e.v_max_m_s)
+        np.testing.assert_allclose(np.asarray(act.velocity)[m], want, atol=1e-3, err_msg=f"jammer {m}")
+    plain = cut_seek_policy(cfg)(None, None, state)
+    assert not np.allclose(np.asarray(plain.velocity), np.asarray(act.velocity))
+    with pytest.raises(ValueError, match="cut_seek graph must be 'unjammed' or 'others'"):
+        cut_seek_policy(cfg, "jammed")
+
+
 def test_cut_seek_beats_disperse_on_identical_episodes():
     cfg = override(DEFAULT, {"env.max_steps": 60})
     table = baselines(cfg, planner=False)

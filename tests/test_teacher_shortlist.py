@@ -52,28 +52,30 @@ def test_the_training_teacher_uses_ppo_teacher_shortlist(monkeypatch):
         override(CFG, {"ppo.teacher_shortlist": -1})
 
 
-def test_ppo_teacher_cut_seek_teaches_instead_of_the_planner(monkeypatch):
-    """ppo.teacher = cut_seek: the training teacher is the scripted cut-seek policy (the planner
-    is never built); an unknown teacher is refused by name."""
+@pytest.mark.parametrize("teacher, graph", [("cut_seek", "unjammed"), ("cut_seek_others", "others")])
+def test_ppo_teacher_cut_seek_teaches_instead_of_the_planner(monkeypatch, teacher, graph):
+    """ppo.teacher = cut_seek / cut_seek_others: the training teacher is the scripted cut-seek
+    policy on the unjammed graph / on what the other jammers leave (the planner is never built);
+    an unknown teacher is refused by name."""
     from jaxjam.policies import cut_seek_policy
 
     seen = []
 
-    def spy(config):
-        seen.append(config.env.num_jammers)
-        return cut_seek_policy(config)
+    def spy(config, mode="unjammed"):
+        seen.append((config.env.num_jammers, mode))
+        return cut_seek_policy(config, mode)
 
     def no_planner(*a, **k):
         raise AssertionError("the planner must not teach when ppo.teacher = cut_seek")
 
     monkeypatch.setattr(jaxjam.train, "cut_seek_policy", spy)
     monkeypatch.setattr(jaxjam.train, "planner_policy", no_planner)
-    cfg = override(CFG, {"ppo.imitation_coef": 1.0, "ppo.teacher": "cut_seek", "ppo.num_envs": 4,
+    cfg = override(CFG, {"ppo.imitation_coef": 1.0, "ppo.teacher": teacher, "ppo.num_envs": 4,
                          "ppo.rollout_steps": 4, "ppo.num_minibatches": 1, "ppo.hidden": 8,
                          "run.updates_per_chunk": 1})
     trainer = make_train(cfg)
     runner = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
     jax.eval_shape(trainer.train_chunk, runner)
-    assert seen and set(seen) == {CFG.env.num_jammers}
+    assert seen and set(seen) == {(CFG.env.num_jammers, graph)}
     with pytest.raises(ValueError, match="ppo.teacher"):
         override(CFG, {"ppo.teacher": "oracle", "ppo.imitation_coef": 1.0})

@@ -171,7 +171,7 @@ class PPOConfig:
     imitation_coef: float = num(0.0, ge=0.0, le=1000.0)  # ≥ 0: weight of the planner-teacher loss on the learner's own states (0 = off)
     imitation_final_frac: float = num(0.0, ge=0.0, le=1.0)  # the teacher weight decays linearly to imitation_coef × this
     teacher_envs: int = num(0, ge=0, le=2**20)  # envs the planner labels each step (the first K of ppo.num_envs); 0 = all
-    teacher: str = choice("planner", "cut_seek")  # who teaches when imitation_coef > 0 (like teacher_envs and teacher_shortlist, unused at 0, so a fine-tune can switch the teacher off alone): the centralised planner, or the scripted cut-seek policy (each jammer to the most Fiedler-sensitive live link of its Voronoi cell; jaxjam.policies.scripted)
+    teacher: str = choice("planner", "cut_seek", "cut_seek_others")  # who teaches when imitation_coef > 0 (like teacher_envs and teacher_shortlist, unused at 0, so a fine-tune can switch the teacher off alone): the centralised planner, or the scripted cut-seek policy (each jammer to the most Fiedler-sensitive live link of its Voronoi cell; jaxjam.policies.scripted), on the unjammed graph or, cut_seek_others, on the graph the other jammers leave (M eigensolves per labelled step)
     teacher_shortlist: int = num(8, ge=0, le=4096)  # links per target the teacher's planner checks by λ₂ (the top by Fiedler sensitivity; 0 = every link): ~ (this + 1) eigensolves per target
     network: str = choice("mlp", "attention")  # "mlp" (flat obs) | "attention" (entity obs: tokens, masks, pointer head)
     attention_heads: int = num(4, ge=1, le=64)  # attention network: heads per layer (must divide ppo.hidden)

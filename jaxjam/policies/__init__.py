@@ -1,8 +1,8 @@
 """Baseline policies for evaluation, rendering and tests: `policy(key, obs, state) -> Action`.
 
 `baselines(config)` gives every baseline by name, in the order `jaxjam eval` prints them:
-random (a floor), heuristic, the scripted motions, cut seek (the strongest scripted policy) and the
-centralised planner.
+random (a floor), heuristic, the scripted motions, cut seek and its best-response variant
+"cut seek (others)" (the strongest scripted policies) and the centralised planner.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from jaxjam.policies.scripted import (
     Policy, cut_seek_policy, diffuse_policy, disperse_policy, heuristic_policy, random_policy,
 )
 
-SCRIPTED = ("stay", "diffuse 0.6", "disperse 30 m", "disperse 40 m", "cut seek")  # the best is reported too
+SCRIPTED = ("stay", "diffuse 0.6", "disperse 30 m", "disperse 40 m", "cut seek", "cut seek (others)")  # the best is reported too
 
 
 def baselines(config: Config, planner: bool = True) -> dict[str, Policy]:
@@ -21,7 +21,7 @@ def baselines(config: Config, planner: bool = True) -> dict[str, Policy]:
     out = {"random": random_policy(config), "heuristic": heuristic_policy(config),
            "stay": diffuse_policy(config, 0.0), "diffuse 0.6": diffuse_policy(config, 0.6),
            "disperse 30 m": disperse_policy(config, 30.0), "disperse 40 m": disperse_policy(config, 40.0),
-           "cut seek": cut_seek_policy(config)}
+           "cut seek": cut_seek_policy(config), "cut seek (others)": cut_seek_policy(config, "others")}
     if planner:
         out["planner"] = planner_policy(config)
     return out

@@ -24,7 +24,9 @@ from jaxjam.env import Action, EnvState, random_actions
 from jaxjam.env.numerics import inverse
 from jaxjam.env.observations import neighbour_obs
 from jaxjam.env.targets import target_centroids
-from jaxjam.physics import lambda2_and_fiedler, link_adjacency, link_midpoints, pairwise_sq_dist
+from jaxjam.physics import (
+    jamming_masks, lambda2_and_fiedler, link_adjacency, link_midpoints, pairwise_sq_dist,
+)
 
 # policy(key, obs [M, D], state) -> Action (velocity in m/s)
 Policy = Callable[[jax.Array, jax.Array, EnvState], Action]
@@ -84,25 +86,46 @@ def disperse_policy(config: Config, radius_m: float) -> Policy:
     return act
 
 
-def cut_seek_policy(config: Config) -> Policy:
-    """Each jammer flies to the live link of largest Fiedler sensitivity (f_i − f_j)² (the
-    unjammed graph's vector) among the links whose midpoint is nearer to it than to any other
-    jammer (its Voronoi cell), on the enemy band; with no live link in its cell, to the most
-    sensitive live link anywhere; with no live link at all, it stays. A greedy, per-jammer rule:
-    no jammer plans for the others, beyond leaving them their cells."""
+def cut_seek_policy(config: Config, graph: str = "unjammed") -> Policy:
+    """Each jammer flies to the live link of largest Fiedler sensitivity (f_i − f_j)² among the
+    links whose midpoint is nearer to it than to any other jammer (its Voronoi cell), on the
+    enemy band; with no live link in its cell, to the most sensitive live link anywhere; with no
+    live link at all, it stays. A greedy, per-jammer rule: no jammer plans for the others, beyond
+    leaving them their cells.
+
+    graph: whose Fiedler vector and live links. "unjammed": the enemy graph's (one eigensolve per
+    step). "others": for each jammer, the graph the OTHER jammers leave (on the enemy band, where
+    they are now): its best response to them (M eigensolves per step); where that graph has no
+    Fiedler vector (the others already cut it), the unjammed graph's."""
+    if graph not in ("unjammed", "others"):
+        raise ValueError(f"cut_seek graph must be 'unjammed' or 'others', got {graph!r}")
     m, n = config.env.num_jammers, config.env.num_enemies
     iu, ju = np.triu_indices(n, 1)
+    solver = config.physics.eigensolver
+
+    def sensitivity(state, adj):  # [M, L] (f_i − f_j)² on each jammer's live links, −1 elsewhere
+        _, f = lambda2_and_fiedler(adj, solver=solver)
+        if graph == "unjammed":
+            live = jnp.broadcast_to(adj[iu, ju], (m, iu.size))
+            f = jnp.broadcast_to(f, (m, n))
+        else:
+            masks = jamming_masks(state.enemy_pos, state.jammer_pos, enemy_band(state, config),
+                                  state.enemy_band, config.physics)  # [M, N, N]
+            count = jnp.sum(masks, axis=0, dtype=jnp.int32)
+            left = adj[None] & ~((count[None] - masks) > 0)  # [M, N, N]: what the others leave
+            _, fo = lambda2_and_fiedler(left, solver=solver)
+            f = jnp.where(jnp.any(fo != 0, axis=-1, keepdims=True), fo, f[None])
+            live = left[:, iu, ju]
+        return jnp.where(live, (f[:, iu] - f[:, ju]) ** 2, -1.0), live
 
     def act(key, obs, state):
         adj = link_adjacency(state.enemy_pos, state.enemy_band, config.physics)
-        _, f = lambda2_and_fiedler(adj, solver=config.physics.eigensolver)
-        live = adj[iu, ju]  # [L]
-        sens = jnp.where(live, (f[iu] - f[ju]) ** 2, -1.0)
+        sens, live = sensitivity(state, adj)  # [M, L]
         mids = link_midpoints(state.enemy_pos, iu, ju)  # [L, 2] m
         owner = jnp.argmin(pairwise_sq_dist(state.jammer_pos, mids), axis=0)  # [L]
-        mine = (owner[None, :] == jnp.arange(m)[:, None]) & live[None, :]  # [M, L]
-        own_best = jnp.argmax(jnp.where(mine, sens[None, :], -1.0), axis=1)
-        goal = jnp.where(jnp.any(mine, axis=1)[:, None], mids[own_best], mids[jnp.argmax(sens)])
-        goal = jnp.where(jnp.any(live), goal, state.jammer_pos)
+        mine = (owner[None, :] == jnp.arange(m)[:, None]) & live  # [M, L]
+        own_best = jnp.argmax(jnp.where(mine, sens, -1.0), axis=1)
+        goal = jnp.where(jnp.any(mine, axis=1)[:, None], mids[own_best], mids[jnp.argmax(sens, axis=1)])
+        goal = jnp.where(jnp.any(live, axis=1)[:, None], goal, state.jammer_pos)
         return Action(velocity=fly_to(config, state.jammer_pos, goal), band=enemy_band(state, config))
     return act
