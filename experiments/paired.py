@@ -31,20 +31,13 @@ import numpy as np  # noqa: E402
 from experiments.transfer import require_source, source_actor_params  # noqa: E402
 from jaxjam.config import override, parse_sets, preset  # noqa: E402
 from jaxjam.curriculum import parse_scale, scaled  # noqa: E402
-from jaxjam.evaluate import actor_policy, ci95, episode_metrics, rollout_metrics  # noqa: E402
+from jaxjam.evaluate import ci95, rollout_metrics, seed_episode_metrics  # noqa: E402
 from jaxjam.policies import baselines  # noqa: E402
 from jaxjam.xla_flags import apply_default_xla_flags  # noqa: E402
 
 
 BASELINE_NAMES = ["random", "heuristic", "stay", "diffuse 0.6", "disperse 30 m", "disperse 40 m",
                   "cut seek", "cut seek (others)", "planner"]  # jaxjam.policies.baselines
-
-
-def learned_per_episode(cfg, actor, params_by_seed, key, episodes: int) -> np.ndarray:
-    """`[S, episodes]` mean λ₂ reduction (fraction) of each seed's deterministic policy."""
-    run = jax.jit(jax.vmap(lambda p: episode_metrics(
-        cfg, actor_policy(cfg, actor, p, True), key, episodes)["mean_reduction"]))
-    return np.asarray(jax.device_get(run(params_by_seed)), np.float64)
 
 
 def paired_rows(learned: np.ndarray, others: dict[str, np.ndarray]) -> list[dict]:
@@ -112,7 +105,8 @@ def main(argv=None) -> dict:
     cfg = scaled(base, *args.scale)
     key = jax.random.PRNGKey(10_000 + cfg.run.seed)  # the episodes of transfer.py and jaxjam eval
     t0 = time.time()
-    learned = learned_per_episode(cfg, template.actor, params, key, args.episodes)
+    learned = np.asarray(seed_episode_metrics(cfg, template.actor, params, key, args.episodes)["mean_reduction"],
+                         np.float64)  # [S, episodes], the deterministic policy
     print(f"trained (mode): {100 * learned.mean():.1f} % ({time.time() - t0:.0f} s)", flush=True)
     table = baselines(cfg, planner=args.planner and (not args.against or "planner" in args.against))
     others = {}

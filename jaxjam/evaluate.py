@@ -93,6 +93,21 @@ def compare_policies(config: Config, policies: dict[str, Policy], key, episodes:
     return out
 
 
+def seed_episode_metrics(config: Config, actor, params_by_seed, key, episodes: int,
+                         deterministic: bool = True, numbers: EnvNumbers | None = None) -> dict:
+    """{metric: `[S, episodes]`} of each seed's actor (leading axis of `params_by_seed`) on the
+    same episodes, in one compiled program (vmap over seeds); `numbers` as in `compare_seeds`."""
+    if numbers is None:
+        run = jax.jit(jax.vmap(lambda params: episode_metrics(
+            config, actor_policy(config, actor, params, deterministic), key, episodes)))
+        return jax.device_get(run(params_by_seed))
+    static = static_env(config)
+    run = jax.jit(jax.vmap(lambda params, nums: episode_metrics(
+        static, actor_policy(with_numbers(static, nums), actor, params, deterministic), key,
+        episodes, nums)))
+    return jax.device_get(run(params_by_seed, numbers))
+
+
 def compare_seeds(config: Config, actor, params_by_seed, key, episodes: int,
                   deterministic: bool = True, numbers: EnvNumbers | None = None) -> tuple[dict, list[dict]]:
     """Trained actor of each seed (leading axis of `params_by_seed`) on the same episodes.
@@ -101,16 +116,7 @@ def compare_seeds(config: Config, actor, params_by_seed, key, episodes: int,
     over seeds)}, per-seed {metric: mean over episodes}). `numbers` `[S]`: each seed's env
     numbers (a sweep's `runner.env_numbers`); None: the config's.
     """
-    if numbers is None:
-        run = jax.jit(jax.vmap(lambda params: episode_metrics(
-            config, actor_policy(config, actor, params, deterministic), key, episodes)))
-        m = jax.device_get(run(params_by_seed))  # {metric: [S, episodes]}
-    else:
-        static = static_env(config)
-        run = jax.jit(jax.vmap(lambda params, nums: episode_metrics(
-            static, actor_policy(with_numbers(static, nums), actor, params, deterministic), key,
-            episodes, nums)))
-        m = jax.device_get(run(params_by_seed, numbers))
+    m = seed_episode_metrics(config, actor, params_by_seed, key, episodes, deterministic, numbers)
     per_seed = [{k: float(np.mean(v[s])) for k, v in m.items()}
                 for s in range(len(next(iter(m.values()))))]
     agg = {k: ci95([p[k] for p in per_seed]) for k in per_seed[0]}

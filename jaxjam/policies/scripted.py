@@ -99,15 +99,16 @@ def cut_seek_policy(config: Config, graph: str = "unjammed") -> Policy:
     Fiedler vector (the others already cut it), the unjammed graph's."""
     if graph not in ("unjammed", "others"):
         raise ValueError(f"cut_seek graph must be 'unjammed' or 'others', got {graph!r}")
-    m, n = config.env.num_jammers, config.env.num_enemies
-    iu, ju = np.triu_indices(n, 1)
+    m = config.env.num_jammers
+    iu, ju = np.triu_indices(config.env.num_enemies, 1)
     solver = config.physics.eigensolver
 
-    def sensitivity(state, adj):  # [M, L] (f_i − f_j)² on each jammer's live links, −1 elsewhere
+    def sensitivity(state, adj):
+        """(f_i − f_j)² on the live links, −1 elsewhere, and the live mask: `[1, L]` shared by
+        every jammer ("unjammed") or `[M, L]`, one row per jammer ("others")."""
         _, f = lambda2_and_fiedler(adj, solver=solver)
         if graph == "unjammed":
-            live = jnp.broadcast_to(adj[iu, ju], (m, iu.size))
-            f = jnp.broadcast_to(f, (m, n))
+            f, live = f[None], adj[iu, ju][None]
         else:
             masks = jamming_masks(state.enemy_pos, state.jammer_pos, enemy_band(state, config),
                                   state.enemy_band, config.physics)  # [M, N, N]
@@ -120,7 +121,7 @@ def cut_seek_policy(config: Config, graph: str = "unjammed") -> Policy:
 
     def act(key, obs, state):
         adj = link_adjacency(state.enemy_pos, state.enemy_band, config.physics)
-        sens, live = sensitivity(state, adj)  # [M, L]
+        sens, live = sensitivity(state, adj)  # [1 or M, L]
         mids = link_midpoints(state.enemy_pos, iu, ju)  # [L, 2] m
         owner = jnp.argmin(pairwise_sq_dist(state.jammer_pos, mids), axis=0)  # [L]
         mine = (owner[None, :] == jnp.arange(m)[:, None]) & live  # [M, L]
