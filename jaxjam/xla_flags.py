@@ -36,6 +36,7 @@ FAST_COMPILE_FLAGS = (
 )
 MIN_JAXLIB = (0, 10)  # the flags exist in (and were measured with) jaxlib 0.10.2 and 0.11
 MIN_CPU_THREADS = 32  # > the LAPACK calls of any one program (16: a 2-seed attention init)
+BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _jaxlib_version() -> tuple[int, ...]:
@@ -58,6 +59,30 @@ def apply_cpu_thread_floor(environ: MutableMapping[str, str] = os.environ,
     return [f"NPROC={MIN_CPU_THREADS}"]
 
 
+def apply_blas_thread_cap(environ: MutableMapping[str, str] = os.environ) -> list[str]:
+    """One BLAS thread inside each LAPACK call; returns what was set.
+
+    jaxlib's batched CPU LAPACK kernels (eigh in the CPU λ₂ solver, the planner and cut seek; QR
+    in the orthogonal initialisers) already spread a batch's matrices over XLA:CPU's pool, and
+    inside each call OpenBLAS (scipy's, which jaxlib calls) starts threads of its own that spin
+    while they wait. With the pool at MIN_CPU_THREADS on a small machine, that oversubscription
+    made batched eigensolves of [100, 100] Laplacians, i.e. every M=40, N=100 evaluation on a
+    CPU, orders of magnitude slower (docs/benchmarks.md, Session 20). Sets
+    `OPENBLAS_NUM_THREADS=1` unless the user set one of BLAS_THREAD_VARS; when `environ` is the
+    process's own and scipy's OpenBLAS is already loaded (it reads the variable when it loads,
+    at the first LAPACK call), applies the same limit through threadpoolctl. NumPy's own BLAS,
+    if it loads after this, runs one thread too.
+    """
+    if any(v in environ for v in BLAS_THREAD_VARS):
+        return []
+    environ["OPENBLAS_NUM_THREADS"] = "1"
+    if environ is os.environ and "scipy.linalg" in sys.modules:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1, user_api="blas")
+    return ["OPENBLAS_NUM_THREADS=1"]
+
+
 def backends_started() -> bool:
     """Whether JAX has created its backends (after which `NPROC` is no longer read)."""
     bridge = sys.modules.get("jax._src.xla_bridge")
@@ -71,33 +96,36 @@ def floor_on_import(environ: MutableMapping[str, str] = os.environ, cpu_count: i
                     started: bool | None = None) -> list[str]:
     """`import jaxjam`'s guard: the CPU thread floor while JAX's backend has not started (returns
     what was set); a RuntimeWarning naming the fix when it has and the floor is missing.
-    `JAXJAM_XLA_DEFAULTS=off` or an `NPROC` of the user's own turns both off."""
+    `JAXJAM_XLA_DEFAULTS=off` or an `NPROC` of the user's own turns both off. Either way (unless
+    off) it caps BLAS threads (`apply_blas_thread_cap`)."""
     if environ.get("JAXJAM_XLA_DEFAULTS", "on").lower() == "off":
         return []
+    capped = apply_blas_thread_cap(environ)
     if not (backends_started() if started is None else started):
-        return apply_cpu_thread_floor(environ, cpu_count)
+        return apply_cpu_thread_floor(environ, cpu_count) + capped
     cores = cpu_count if cpu_count is not None else (os.cpu_count() or 1)
     if "NPROC" in environ or cores >= MIN_CPU_THREADS:
-        return []
+        return capped
     warnings.warn(
         f"JAX's backend started before jaxjam was imported, so XLA:CPU runs {cores} threads "
         f"(< {MIN_CPU_THREADS}): on CPU a multi-seed attention init or an M=40 evaluation can "
         f"deadlock in jaxlib's batched LAPACK. Import jaxjam first, or set NPROC={MIN_CPU_THREADS} "
         "before starting Python (see jaxjam/xla_flags.py).", RuntimeWarning, stacklevel=3)
-    return []
+    return capped
 
 
 def apply_default_xla_flags(environ: MutableMapping[str, str] = os.environ,
                             cpu_count: int | None = None) -> list[str]:
-    """Append FAST_COMPILE_FLAGS the user has not set to `XLA_FLAGS`, and raise an unset
-    `NPROC` to MIN_CPU_THREADS on a machine with fewer cores; returns what was added.
+    """Append FAST_COMPILE_FLAGS the user has not set to `XLA_FLAGS`, raise an unset `NPROC` to
+    MIN_CPU_THREADS on a machine with fewer cores and cap BLAS threads
+    (`apply_blas_thread_cap`); returns what was added.
 
     Nothing is added when `JAXJAM_XLA_DEFAULTS=off` or for a jaxlib older than MIN_JAXLIB
     (an XLA that does not know a flag aborts the process).
     """
     if environ.get("JAXJAM_XLA_DEFAULTS", "on").lower() == "off" or _jaxlib_version() < MIN_JAXLIB:
         return []
-    added_env = apply_cpu_thread_floor(environ, cpu_count)
+    added_env = apply_cpu_thread_floor(environ, cpu_count) + apply_blas_thread_cap(environ)
     current = environ.get("XLA_FLAGS", "")
     added = [f for f in FAST_COMPILE_FLAGS if f.split("=")[0] not in current]
     if added:

@@ -41,9 +41,10 @@ _CACHE = os.path.join(tempfile.gettempdir(), "jaxjam-test-xla-" + os.environ.get
     "PYTEST_XDIST_TESTRUNUID", str(os.getpid())))
 os.environ.setdefault("JAXJAM_CACHE_DIR", _CACHE)
 
-from jaxjam.xla_flags import apply_cpu_thread_floor  # noqa: E402  (before JAX starts)
+from jaxjam.xla_flags import apply_blas_thread_cap, apply_cpu_thread_floor  # noqa: E402  (before JAX starts)
 
 apply_cpu_thread_floor()  # the M=40, N=100 tests would hit jaxlib's CPU LAPACK deadlock on < 4 cores
+apply_blas_thread_cap()  # and without it their batched eigensolves spin in OpenBLAS threads
 
 import jax
 import pytest

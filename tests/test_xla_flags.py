@@ -17,14 +17,14 @@ from jaxjam.xla_flags import FAST_COMPILE_FLAGS, apply_default_xla_flags
 
 def test_defaults_are_added_to_empty_flags_once():
     env = {}
-    assert apply_default_xla_flags(env, cpu_count=64) == list(FAST_COMPILE_FLAGS)
+    assert apply_default_xla_flags(env, cpu_count=64) == [*FAST_COMPILE_FLAGS, "OPENBLAS_NUM_THREADS=1"]
     assert env["XLA_FLAGS"].split() == list(FAST_COMPILE_FLAGS) and "NPROC" not in env
     assert apply_default_xla_flags(env, cpu_count=64) == []  # idempotent
     assert env["XLA_FLAGS"].split() == list(FAST_COMPILE_FLAGS)
 
 
 def test_user_settings_win_and_off_switch():
-    env = {"XLA_FLAGS": "--xla_gpu_enable_triton_gemm=true --xla_dump_to=/tmp/x"}
+    env = {"XLA_FLAGS": "--xla_gpu_enable_triton_gemm=true --xla_dump_to=/tmp/x", "OMP_NUM_THREADS": "2"}
     added = apply_default_xla_flags(env, cpu_count=64)
     assert added == [FAST_COMPILE_FLAGS[0]]
     assert "--xla_gpu_enable_triton_gemm=true" in env["XLA_FLAGS"]
@@ -41,8 +41,9 @@ def test_old_jaxlib_gets_no_flags(monkeypatch):
 
 def test_few_cores_get_a_thread_floor_unless_nproc_is_set():
     env = {}
-    assert apply_default_xla_flags(env, cpu_count=2)[-1] == f"NPROC={xla_flags.MIN_CPU_THREADS}"
-    assert env["NPROC"] == str(xla_flags.MIN_CPU_THREADS)
+    assert apply_default_xla_flags(env, cpu_count=2)[-2:] == [f"NPROC={xla_flags.MIN_CPU_THREADS}",
+                                                             "OPENBLAS_NUM_THREADS=1"]
+    assert env["NPROC"] == str(xla_flags.MIN_CPU_THREADS) and env["OPENBLAS_NUM_THREADS"] == "1"
     mine = {"NPROC": "2"}
     apply_default_xla_flags(mine, cpu_count=2)
     assert mine["NPROC"] == "2"
@@ -100,16 +101,50 @@ def test_thread_floor_exceeds_the_lapack_calls_of_the_largest_programs():
 
 
 def test_import_guard_sets_the_floor_before_the_backend_and_warns_after():
+    cap = ["OPENBLAS_NUM_THREADS=1"]
     env = {}
-    assert xla_flags.floor_on_import(env, cpu_count=2, started=False) == [f"NPROC={xla_flags.MIN_CPU_THREADS}"]
-    for kept in ({"NPROC": "3"}, {"JAXJAM_XLA_DEFAULTS": "off"}):
-        before = dict(kept)
-        assert xla_flags.floor_on_import(kept, cpu_count=2, started=True) == [] and kept == before
-    assert xla_flags.floor_on_import({}, cpu_count=64, started=True) == []
+    assert xla_flags.floor_on_import(env, cpu_count=2, started=False) == [f"NPROC={xla_flags.MIN_CPU_THREADS}", *cap]
+    mine = {"NPROC": "3"}  # the user's NPROC stays; the BLAS cap still applies
+    assert xla_flags.floor_on_import(mine, cpu_count=2, started=True) == cap
+    assert mine == {"NPROC": "3", "OPENBLAS_NUM_THREADS": "1"}
+    off = {"JAXJAM_XLA_DEFAULTS": "off"}
+    assert xla_flags.floor_on_import(off, cpu_count=2, started=True) == [] and off == {"JAXJAM_XLA_DEFAULTS": "off"}
+    assert xla_flags.floor_on_import({}, cpu_count=64, started=True) == cap
     late = {}
     with pytest.warns(RuntimeWarning, match=f"NPROC={xla_flags.MIN_CPU_THREADS}"):
-        assert xla_flags.floor_on_import(late, cpu_count=2, started=True) == []
-    assert late == {}  # too late to change: NPROC is read when the backend starts
+        assert xla_flags.floor_on_import(late, cpu_count=2, started=True) == cap
+    assert "NPROC" not in late  # too late to change: NPROC is read when the backend starts
+
+
+def test_blas_cap_respects_the_users_thread_variables():
+    for var in xla_flags.BLAS_THREAD_VARS:
+        mine = {var: "4"}
+        assert xla_flags.apply_blas_thread_cap(mine) == [] and mine == {var: "4"}
+    env = {}
+    assert xla_flags.apply_blas_thread_cap(env) == ["OPENBLAS_NUM_THREADS=1"] and env == {"OPENBLAS_NUM_THREADS": "1"}
+
+
+# A batched eigh as in an M=40, N=100 evaluation, in a fresh interpreter after `import jaxjam`:
+# scipy's OpenBLAS (which jaxlib's LAPACK calls) must run one thread, whether it loaded after the
+# import (the variable) or before it (threadpoolctl).
+BLAS_THREADS = """
+import sys
+if sys.argv[1] == "before":
+    import scipy.linalg
+import jaxjam, jax, jax.numpy as jnp
+from threadpoolctl import threadpool_info
+a = jax.random.normal(jax.random.PRNGKey(0), (8, 100, 100))
+jnp.linalg.eigh(a + a.swapaxes(1, 2))[0].block_until_ready()
+print(sorted({i["num_threads"] for i in threadpool_info() if "scipy" in i["filepath"] and i["user_api"] == "blas"}))
+"""
+
+
+@pytest.mark.parametrize("scipy_first", ["before", "after"])
+def test_import_jaxjam_runs_scipys_openblas_on_one_thread(scipy_first):
+    env = {k: v for k, v in os.environ.items() if k not in xla_flags.BLAS_THREAD_VARS + ("JAXJAM_XLA_DEFAULTS",)}
+    out = subprocess.run([sys.executable, "-c", BLAS_THREADS, scipy_first], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.split("\n")[-2] == "[1]", out
 
 
 # `import jaxjam` in a fresh interpreter: before JAX's backend starts it sets the floor (on a
