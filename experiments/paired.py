@@ -37,7 +37,7 @@ from jaxjam.xla_flags import apply_default_xla_flags  # noqa: E402
 
 
 BASELINE_NAMES = ["random", "heuristic", "stay", "diffuse 0.6", "disperse 30 m", "disperse 40 m",
-                  "cut seek", "cut seek (others)", "planner"]  # jaxjam.policies.baselines
+                  "cut seek", "cut seek (others)", "cut seek (checked)", "planner"]  # jaxjam.policies.baselines
 
 
 def paired_rows(learned: np.ndarray, others: dict[str, np.ndarray]) -> list[dict]:
@@ -75,7 +75,8 @@ def parse_args(argv):
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--scale", default="4x10", metavar="MxN", help="evaluate at M jammers, N enemies")
     ap.add_argument("--episodes", type=int, default=64)
-    ap.add_argument("--no-planner", dest="planner", action="store_false")
+    ap.add_argument("--no-planner", dest="planner", action="store_false",
+                    help="skip the planners (planner, cut seek (checked)): many eigensolves per step")
     ap.add_argument("--against", nargs="+", metavar="NAME", help="only these baselines (default: every "
                     "one; each costs an evaluation, the planner the most)")
     ap.add_argument("--out", default="runs/paired")
@@ -90,6 +91,16 @@ def parse_args(argv):
         if unknown:
             raise ValueError(f"--against: unknown baseline(s) {unknown}; choose from {BASELINE_NAMES}")
     return args
+
+
+def chosen_baselines(cfg, args) -> dict:
+    """The baselines `args` ask for, in the registry's order: `--against` (default: all), without
+    the planners under `--no-planner` (a ValueError if `--against` names one)."""
+    table = baselines(cfg, planner=args.planner)  # closures only: nothing compiles here
+    missing = sorted(set(args.against or ()) - set(table))
+    if missing:
+        raise ValueError(f"--against {missing} needs the planners: drop --no-planner")
+    return {n: p for n, p in table.items() if not args.against or n in args.against}
 
 
 def main(argv=None) -> dict:
@@ -108,15 +119,13 @@ def main(argv=None) -> dict:
     learned = np.asarray(seed_episode_metrics(cfg, template.actor, params, key, args.episodes)["mean_reduction"],
                          np.float64)  # [S, episodes], the deterministic policy
     print(f"trained (mode): {100 * learned.mean():.1f} % ({time.time() - t0:.0f} s)", flush=True)
-    table = baselines(cfg, planner=args.planner and (not args.against or "planner" in args.against))
     others = {}
-    for name, pol in table.items():
-        if not args.against or name in args.against:
-            others[name] = np.asarray(jax.device_get(rollout_metrics(cfg, pol, key, args.episodes)["mean_reduction"]),
-                                      np.float64)
-            row = paired_rows(learned, {name: others[name]})[1]  # as it comes: a cut-off run keeps it
-            print(f"{name}: {row['mean'][0]:.1f} ± {row['mean'][1]:.1f} %, trained − it {row['difference'][0]:+.1f} "
-                  f"± {row['difference'][1]:.1f} ({time.time() - t0:.0f} s)", flush=True)
+    for name, pol in chosen_baselines(cfg, args).items():
+        others[name] = np.asarray(jax.device_get(rollout_metrics(cfg, pol, key, args.episodes)["mean_reduction"]),
+                                  np.float64)
+        row = paired_rows(learned, {name: others[name]})[1]  # as it comes: a cut-off run keeps it
+        print(f"{name}: {row['mean'][0]:.1f} ± {row['mean'][1]:.1f} %, trained − it {row['difference'][0]:+.1f} "
+              f"± {row['difference'][1]:.1f} ({time.time() - t0:.0f} s)", flush=True)
     rows = paired_rows(learned, others)
     out = {"scale": list(args.scale), "seeds": args.seeds, "episodes": args.episodes, "base": args.base,
            "source": args.source_from, "rows": rows}

@@ -57,6 +57,8 @@ from jaxjam.runner import SEED_AXIS, EpisodeLog, Runner, Transition  # noqa: F40
 from jaxjam.sharding import (check_divisible, env_sharding, on_each_device, replicated,
                              runner_shardings)
 
+CUT_SEEK_TEACHERS = {"cut_seek": "unjammed", "cut_seek_others": "others", "cut_seek_checked": "checked"}  # ppo.teacher -> graph
+
 
 class Trainer(NamedTuple):
     config: Config
@@ -100,7 +102,7 @@ def make_train(config: Config, mesh=None) -> Trainer:
     def teacher(keys, obs, state, numbers):  # the teacher's actions `[B, M]` (m/s) in these envs
         cfg = with_numbers(static, numbers)
         policy = (planner_policy(cfg, p.teacher_shortlist) if p.teacher == "planner"  # ppo.teacher
-                  else cut_seek_policy(cfg, "others" if p.teacher == "cut_seek_others" else "unjammed"))
+                  else cut_seek_policy(cfg, CUT_SEEK_TEACHERS[p.teacher]))
         return jax.vmap(policy)(keys, obs, state)
 
     def init(key, hparams: PPONumbers | None = None, env_numbers: EnvNumbers | None = None) -> Runner:

@@ -322,7 +322,7 @@ def test_finetune_study_script_passes_valid_arguments_to_every_job(tmp_path):
     env = dict(os.environ, PATH=f"{fake.parent}:{os.environ['PATH']}", PAR="5")
     script = os.path.join(root, "experiments", "finetune_study.sh")
     jobs = ["recipe", "long1m", "credit", "via", "longsrc", "cutsrc", "ctlsrc", "ep1", "ep2",
-            "smallsrc", "fastown", "fastuniq", "seeksrc", "seekctl", "seekft", "seekteach", "othsrc"]
+            "smallsrc", "fastown", "fastuniq", "seeksrc", "seekctl", "seekft", "seekteach", "othsrc", "chksrc"]
     run = subprocess.run(["bash", script, str(tmp_path / "out")] + jobs, env=env, capture_output=True,
                          text=True, timeout=300)
     assert run.returncode == 0, run.stderr
@@ -334,7 +334,8 @@ def test_finetune_study_script_passes_valid_arguments_to_every_job(tmp_path):
     assert logs["ctlsrc"][2:] == ["False", "0.0003", "0.0", "0.0", "unjammed", "4", "64", "2", "own", "planner"]
     assert logs["ep1"][1:] == ["tune", "True", "0.0003", "0.0", "0.0", "unjammed", "1", "64", "2", "own", "planner"]
     assert logs["ep2"][-5] == "2"
-    for job, teacher in (("seeksrc", "cut_seek"), ("seekctl", "planner"), ("othsrc", "cut_seek_others")):
+    for job, teacher in (("seeksrc", "cut_seek"), ("seekctl", "planner"), ("othsrc", "cut_seek_others"),
+                          ("chksrc", "cut_seek_checked")):
         assert logs[job][2:] == ["False", "0.0003", "0.0", "0.0", "unjammed", "1", "32", "1", "own", teacher]
     for job, mode in (("fastown", "own"), ("fastuniq", "unique")):  # the shipped fast source, credit on
         assert logs[job][1:] == ["tune", "True", "0.0003", "0.0", "1.0", "unjammed", "1", "32", "1", mode, "planner"]
@@ -476,3 +477,11 @@ def test_paired_rows_by_hand_and_bad_arguments():
     from experiments.paired import BASELINE_NAMES
     from jaxjam.policies import baselines
     assert list(baselines(preset("default"))) == BASELINE_NAMES  # the registry's names, in order
+    from experiments.paired import chosen_baselines
+    cfg = preset("default")
+    assert list(chosen_baselines(cfg, parse_args(["--smoke", "--against", "cut seek (checked)", "stay"]))) == [
+        "stay", "cut seek (checked)"]  # a planner asked for by name runs without "planner"
+    assert list(chosen_baselines(cfg, parse_args(["--smoke"]))) == BASELINE_NAMES
+    assert "planner" not in chosen_baselines(cfg, parse_args(["--smoke", "--no-planner"]))
+    with pytest.raises(ValueError, match="needs the planners: drop --no-planner"):
+        chosen_baselines(cfg, parse_args(["--smoke", "--no-planner", "--against", "planner"]))

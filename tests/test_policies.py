@@ -171,8 +171,37 @@ def test_cut_seek_others_is_each_jammers_best_response_to_what_the_others_leave(
         np.testing.assert_allclose(np.asarray(act.velocity)[m], want, atol=1e-3, err_msg=f"jammer {m}")
     plain = cut_seek_policy(cfg)(None, None, state)
     assert not np.allclose(np.asarray(plain.velocity), np.asarray(act.velocity))
-    with pytest.raises(ValueError, match="cut_seek graph must be 'unjammed' or 'others'"):
+    with pytest.raises(ValueError, match="cut_seek graph must be one of unjammed, others, checked"):
         cut_seek_policy(cfg, "jammed")
+
+    # "checked": the CHECKED_LINKS best candidates of that ranking, each by the λ₂ that jamming
+    # from its midpoint leaves of the same graph (ties: more links cut)
+    from jaxjam.policies.scripted import CHECKED_LINKS
+
+    chk = cut_seek_policy(cfg, "checked")(None, None, state)
+    r_min = cfg.physics.min_distance_m
+    for m in range(5):
+        left_l = live & ~np.delete(jams, m, axis=0).any(axis=0)
+        left = np.zeros_like(adj)
+        left[iu[left_l], ju[left_l]] = left[ju[left_l], iu[left_l]] = True
+        w, v = np.linalg.eigh(lap(left))
+        f = v[:, 1] if w[1] > 1e-6 and w[2] - w[1] > 1e-4 else f0
+        sens, mine = np.where(left_l, (f[iu] - f[ju]) ** 2, -1), left_l & (owner == m)
+        score = np.where(mine, sens, -1) if mine.any() else sens
+        best = None
+        for c in np.argsort(-score, kind="stable")[:CHECKED_LINKS]:
+            if score[c] < 0:
+                continue
+            cover = np.maximum(np.linalg.norm(mid - mid[c], axis=-1), r_min) <= r_jam  # [L]
+            after = left_l & ~cover
+            new = np.zeros_like(adj)
+            new[iu[after], ju[after]] = new[ju[after], iu[after]] = True
+            l2 = np.linalg.eigh(lap(new))[0][1]
+            val = (l2 if l2 > 1e-9 else 0.0) - 1e-6 * 2 * (left_l & cover).sum()  # a cut graph: λ₂ = 0
+            best = (val, c) if best is None or val < best[0] else best
+        want = np.clip((mid[best[1]] - jpos[m]) / e.dt_s, -e.v_max_m_s, e.v_max_m_s)
+        np.testing.assert_allclose(np.asarray(chk.velocity)[m], want, atol=1e-3, err_msg=f"checked, jammer {m}")
+    assert not np.allclose(np.asarray(chk.velocity), np.asarray(act.velocity))  # the check changed a goal
 
 
 def test_cut_seek_beats_disperse_on_identical_episodes():

@@ -52,7 +52,8 @@ def test_the_training_teacher_uses_ppo_teacher_shortlist(monkeypatch):
         override(CFG, {"ppo.teacher_shortlist": -1})
 
 
-@pytest.mark.parametrize("teacher, graph", [("cut_seek", "unjammed"), ("cut_seek_others", "others")])
+@pytest.mark.parametrize("teacher, graph", [("cut_seek", "unjammed"), ("cut_seek_others", "others"),
+                                            ("cut_seek_checked", "checked")])
 def test_ppo_teacher_cut_seek_teaches_instead_of_the_planner(monkeypatch, teacher, graph):
     """ppo.teacher = cut_seek / cut_seek_others: the training teacher is the scripted cut-seek
     policy on the unjammed graph / on what the other jammers leave (the planner is never built);

@@ -2,7 +2,9 @@
 
 `baselines(config)` gives every baseline by name, in the order `jaxjam eval` prints them:
 random (a floor), heuristic, the scripted motions, cut seek and its best-response variant
-"cut seek (others)" (the strongest scripted policies) and the centralised planner.
+"cut seek (others)" (the strongest scripted policies) and the centralised planners: the
+planner, and "cut seek (checked)" (cut seek (others) with its candidates checked by the λ₂
+they leave, the planner's test; jaxjam.policies.scripted).
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ SCRIPTED = ("stay", "diffuse 0.6", "disperse 30 m", "disperse 40 m", "cut seek",
 
 
 def baselines(config: Config, planner: bool = True) -> dict[str, Policy]:
-    """Every baseline by name: random, heuristic, scripted motions, and the planner."""
+    """Every baseline by name: random, heuristic, scripted motions, and (`planner`) the planners."""
     out = {"random": random_policy(config), "heuristic": heuristic_policy(config),
            "stay": diffuse_policy(config, 0.0), "diffuse 0.6": diffuse_policy(config, 0.6),
            "disperse 30 m": disperse_policy(config, 30.0), "disperse 40 m": disperse_policy(config, 40.0),
            "cut seek": cut_seek_policy(config), "cut seek (others)": cut_seek_policy(config, "others")}
-    if planner:
+    if planner:  # the centralised planners (many eigensolves per step)
+        out["cut seek (checked)"] = cut_seek_policy(config, "checked")
         out["planner"] = planner_policy(config)
     return out
 

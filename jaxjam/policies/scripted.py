@@ -8,7 +8,8 @@ for ONE episode (vmap for batches), pure and jit-able. All but `random` jam on t
 * `heuristic`: full speed to the assigned DBSCAN cluster centroid.
 * `diffuse σ`: Gaussian random velocity, σ in units of v_max (σ = 0: `stay`).
 * `disperse r`: full speed away from the nearest other jammer while it is closer than r m.
-* `cut seek`: each jammer to the most Fiedler-sensitive live link of its Voronoi cell.
+* `cut seek`: each jammer to the most Fiedler-sensitive live link of its Voronoi cell (on the
+  unjammed graph, on the graph the other jammers leave, or that and checked by λ₂).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from jaxjam.env.numerics import inverse
 from jaxjam.env.observations import neighbour_obs
 from jaxjam.env.targets import target_centroids
 from jaxjam.physics import (
-    jamming_masks, lambda2_and_fiedler, link_adjacency, link_midpoints, pairwise_sq_dist,
+    jammed_links, jamming_masks, lambda2, lambda2_and_fiedler, link_adjacency, link_midpoints,
+    pairwise_sq_dist,
 )
 
 # policy(key, obs [M, D], state) -> Action (velocity in m/s)
@@ -86,6 +88,10 @@ def disperse_policy(config: Config, radius_m: float) -> Policy:
     return act
 
 
+CUT_SEEK_GRAPHS = ("unjammed", "others", "checked")
+CHECKED_LINKS = 4  # "checked": candidate links per jammer, each checked by an eigensolve
+
+
 def cut_seek_policy(config: Config, graph: str = "unjammed") -> Policy:
     """Each jammer flies to the live link of largest Fiedler sensitivity (f_i − f_j)² among the
     links whose midpoint is nearer to it than to any other jammer (its Voronoi cell), on the
@@ -96,37 +102,55 @@ def cut_seek_policy(config: Config, graph: str = "unjammed") -> Policy:
     graph: whose Fiedler vector and live links. "unjammed": the enemy graph's (one eigensolve per
     step). "others": for each jammer, the graph the OTHER jammers leave (on the enemy band, where
     they are now): its best response to them (M eigensolves per step); where that graph has no
-    Fiedler vector (the others already cut it), the unjammed graph's."""
-    if graph not in ("unjammed", "others"):
-        raise ValueError(f"cut_seek graph must be 'unjammed' or 'others', got {graph!r}")
+    Fiedler vector (the others already cut it), the unjammed graph's. "checked": as "others",
+    but each jammer checks its CHECKED_LINKS most sensitive candidates (in its cell, else
+    anywhere) by the λ₂ that jamming from the link's midpoint would leave of that graph, and
+    takes the smallest (ties: more links cut): the planner's test, per jammer
+    (M·(1 + CHECKED_LINKS) eigensolves per step)."""
+    if graph not in CUT_SEEK_GRAPHS:
+        raise ValueError(f"cut_seek graph must be one of {', '.join(CUT_SEEK_GRAPHS)}; got {graph!r}")
     m = config.env.num_jammers
     iu, ju = np.triu_indices(config.env.num_enemies, 1)
     solver = config.physics.eigensolver
+    checks = min(CHECKED_LINKS, iu.size)
 
-    def sensitivity(state, adj):
-        """(f_i − f_j)² on the live links, −1 elsewhere, and the live mask: `[1, L]` shared by
-        every jammer ("unjammed") or `[M, L]`, one row per jammer ("others")."""
+    def graphs(state, adj, band):
+        """`(left [1 or M, N, N], f [1 or M, N])`: the graph each jammer responds to, its Fiedler
+        vector; one shared by every jammer ("unjammed") or one per jammer."""
         _, f = lambda2_and_fiedler(adj, solver=solver)
         if graph == "unjammed":
-            f, live = f[None], adj[iu, ju][None]
-        else:
-            masks = jamming_masks(state.enemy_pos, state.jammer_pos, enemy_band(state, config),
-                                  state.enemy_band, config.physics)  # [M, N, N]
-            count = jnp.sum(masks, axis=0, dtype=jnp.int32)
-            left = adj[None] & ~((count[None] - masks) > 0)  # [M, N, N]: what the others leave
-            _, fo = lambda2_and_fiedler(left, solver=solver)
-            f = jnp.where(jnp.any(fo != 0, axis=-1, keepdims=True), fo, f[None])
-            live = left[:, iu, ju]
-        return jnp.where(live, (f[:, iu] - f[:, ju]) ** 2, -1.0), live
+            return adj[None], f[None]
+        masks = jamming_masks(state.enemy_pos, state.jammer_pos, band, state.enemy_band,
+                              config.physics)  # [M, N, N]
+        count = jnp.sum(masks, axis=0, dtype=jnp.int32)
+        left = adj[None] & ~((count[None] - masks) > 0)  # [M, N, N]: what the others leave
+        _, fo = lambda2_and_fiedler(left, solver=solver)
+        return left, jnp.where(jnp.any(fo != 0, axis=-1, keepdims=True), fo, f[None])
+
+    def checked(state, left, mids, score, band):
+        """Each jammer's goal `[M, 2]` (m) among its `checks` best-scored links by the λ₂ it leaves."""
+        idx = jax.lax.top_k(score, checks)[1]  # [M, K]
+        cand = mids[idx]  # [M, K, 2] m
+        cover = jax.vmap(jax.vmap(lambda c: jammed_links(state.enemy_pos, c[None], band[:1],
+                                                         state.enemy_band, config.physics)))(cand)
+        new = left[:, None] & ~cover  # [M, K, N, N]
+        cut = jnp.sum(left[:, None] & cover, axis=(2, 3))
+        ok = jnp.take_along_axis(score, idx, axis=1) >= 0  # a candidate: live, in the cell if any
+        pick = jnp.argmin(jnp.where(ok, lambda2(new, solver=solver) - 1e-6 * cut, jnp.inf), axis=1)
+        return cand[jnp.arange(m), pick]
 
     def act(key, obs, state):
+        band = enemy_band(state, config)
         adj = link_adjacency(state.enemy_pos, state.enemy_band, config.physics)
-        sens, live = sensitivity(state, adj)  # [1 or M, L]
+        left, f = graphs(state, adj, band)
+        live = left[:, iu, ju]  # [1 or M, L]
+        sens = jnp.where(live, (f[:, iu] - f[:, ju]) ** 2, -1.0)
         mids = link_midpoints(state.enemy_pos, iu, ju)  # [L, 2] m
         owner = jnp.argmin(pairwise_sq_dist(state.jammer_pos, mids), axis=0)  # [L]
         mine = (owner[None, :] == jnp.arange(m)[:, None]) & live  # [M, L]
-        own_best = jnp.argmax(jnp.where(mine, sens, -1.0), axis=1)
-        goal = jnp.where(jnp.any(mine, axis=1)[:, None], mids[own_best], mids[jnp.argmax(sens, axis=1)])
+        score = jnp.where(jnp.any(mine, axis=1, keepdims=True), jnp.where(mine, sens, -1.0), sens)
+        goal = (checked(state, left, mids, score, band) if graph == "checked"
+                else mids[jnp.argmax(score, axis=1)])
         goal = jnp.where(jnp.any(live, axis=1)[:, None], goal, state.jammer_pos)
-        return Action(velocity=fly_to(config, state.jammer_pos, goal), band=enemy_band(state, config))
+        return Action(velocity=fly_to(config, state.jammer_pos, goal), band=band)
     return act
