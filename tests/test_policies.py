@@ -136,8 +136,9 @@ def test_cut_seek_flies_each_jammer_to_the_most_sensitive_link_of_its_voronoi_ce
 def test_cut_seek_others_is_each_jammers_best_response_to_what_the_others_leave():
     """cut_seek_policy(graph="others") against float64 NumPy: jammer m's sensitivities and live
     links are those of the graph the OTHER jammers leave (every jammer on the enemy band), its
-    goal the best live link of its Voronoi cell there; jammers sitting on links make the two
-    modes differ; a bad mode is a ValueError."""
+    goal the best live link of its Voronoi cell there; graph="checked": the best of its top
+    candidates there by the λ₂ they leave; jammers sitting on links make the modes differ; a
+    bad mode is a ValueError."""
     from jaxjam.physics import band_ranges_m
     from jaxjam.policies import cut_seek_policy
 
@@ -159,48 +160,38 @@ def test_cut_seek_others_is_each_jammers_best_response_to_what_the_others_leave(
     f0 = np.linalg.eigh(lap(adj))[1][:, 1]
     owner = np.argmin(np.linalg.norm(mid[None] - jpos[:, None].astype(np.float64), axis=-1), axis=0)
     e = cfg.env
-    for m in range(5):
-        left_l = live & ~np.delete(jams, m, axis=0).any(axis=0)
-        left = np.zeros_like(adj)
-        left[iu[left_l], ju[left_l]] = left[ju[left_l], iu[left_l]] = True
-        w, v = np.linalg.eigh(lap(left))
-        f = v[:, 1] if w[1] > 1e-6 and w[2] - w[1] > 1e-4 else f0
-        sens, mine = (f[iu] - f[ju]) ** 2, left_l & (owner == m)
-        goal = mid[np.argmax(np.where(mine, sens, -1))] if mine.any() else mid[np.argmax(np.where(left_l, sens, -1))]
-        want = np.clip((goal - jpos[m]) / e.dt_s, -e.v_max_m_s, e.v_max_m_s)
-        np.testing.assert_allclose(np.asarray(act.velocity)[m], want, atol=1e-3, err_msg=f"jammer {m}")
-    plain = cut_seek_policy(cfg)(None, None, state)
-    assert not np.allclose(np.asarray(plain.velocity), np.asarray(act.velocity))
-    with pytest.raises(ValueError, match="cut_seek graph must be one of unjammed, others, checked"):
-        cut_seek_policy(cfg, "jammed")
-
-    # "checked": the CHECKED_LINKS best candidates of that ranking, each by the λ₂ that jamming
-    # from its midpoint leaves of the same graph (ties: more links cut)
     from jaxjam.policies.scripted import CHECKED_LINKS
 
+    def graph(links):  # [L] bool -> [N, N] bool adjacency
+        g = np.zeros_like(adj)
+        g[iu[links], ju[links]] = g[ju[links], iu[links]] = True
+        return g
+
+    # "checked": the CHECKED_LINKS best candidates of the same ranking, each by the λ₂ that
+    # jamming from its midpoint leaves of the same graph (ties: more links cut)
     chk = cut_seek_policy(cfg, "checked")(None, None, state)
-    r_min = cfg.physics.min_distance_m
     for m in range(5):
         left_l = live & ~np.delete(jams, m, axis=0).any(axis=0)
-        left = np.zeros_like(adj)
-        left[iu[left_l], ju[left_l]] = left[ju[left_l], iu[left_l]] = True
-        w, v = np.linalg.eigh(lap(left))
+        w, v = np.linalg.eigh(lap(graph(left_l)))
         f = v[:, 1] if w[1] > 1e-6 and w[2] - w[1] > 1e-4 else f0
         sens, mine = np.where(left_l, (f[iu] - f[ju]) ** 2, -1), left_l & (owner == m)
         score = np.where(mine, sens, -1) if mine.any() else sens
+        want = np.clip((mid[np.argmax(score)] - jpos[m]) / e.dt_s, -e.v_max_m_s, e.v_max_m_s)
+        np.testing.assert_allclose(np.asarray(act.velocity)[m], want, atol=1e-3, err_msg=f"jammer {m}")
         best = None
         for c in np.argsort(-score, kind="stable")[:CHECKED_LINKS]:
             if score[c] < 0:
                 continue
-            cover = np.maximum(np.linalg.norm(mid - mid[c], axis=-1), r_min) <= r_jam  # [L]
-            after = left_l & ~cover
-            new = np.zeros_like(adj)
-            new[iu[after], ju[after]] = new[ju[after], iu[after]] = True
-            l2 = np.linalg.eigh(lap(new))[0][1]
+            cover = np.maximum(np.linalg.norm(mid - mid[c], axis=-1), cfg.physics.min_distance_m) <= r_jam  # [L]
+            l2 = np.linalg.eigh(lap(graph(left_l & ~cover)))[0][1]
             val = (l2 if l2 > 1e-9 else 0.0) - 1e-6 * 2 * (left_l & cover).sum()  # a cut graph: λ₂ = 0
             best = (val, c) if best is None or val < best[0] else best
         want = np.clip((mid[best[1]] - jpos[m]) / e.dt_s, -e.v_max_m_s, e.v_max_m_s)
         np.testing.assert_allclose(np.asarray(chk.velocity)[m], want, atol=1e-3, err_msg=f"checked, jammer {m}")
+    plain = cut_seek_policy(cfg)(None, None, state)
+    assert not np.allclose(np.asarray(plain.velocity), np.asarray(act.velocity))
+    with pytest.raises(ValueError, match="cut_seek graph must be one of unjammed, others, checked"):
+        cut_seek_policy(cfg, "jammed")
     assert not np.allclose(np.asarray(chk.velocity), np.asarray(act.velocity))  # the check changed a goal
 
 
