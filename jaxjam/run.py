@@ -218,14 +218,16 @@ def evaluate_runner(cfg: Config, runner, seeds: int) -> dict:
 
 def report(cfg: Config, results: dict, out: str, csv_path: str | None,
            name: str = "eval.json") -> None:
-    """Print the evaluation table, the best scripted policy and the planner; write `name`
+    """Print the evaluation table, the best scripted policy and the planners; write `name`
     (eval.json for training) into `out` and, with a metrics CSV, the learning curve beside it."""
     print(f"\nevaluation on {cfg.run.eval_episodes} identical episodes (mean ± 95% CI):")
     print(format_table({k: v for k, v in results.items() if k != "per_seed"}))
     best = best_scripted(results)
     line = f"best scripted policy: {best} ({100 * results[best]['mean_reduction'][0]:.1f} %)"
-    if "planner" in results:
-        line += f"; planner (full state, centralised): {100 * results['planner']['mean_reduction'][0]:.1f} %"
+    planners = [n for n in ("cut seek (checked)", "planner") if n in results]  # full state, centralised
+    if planners:
+        line += "; full-state planners: " + ", ".join(
+            f"{n} {100 * results[n]['mean_reduction'][0]:.1f} %" for n in planners)
     print(line)
     write_json_atomic(os.path.join(out, name), results)
     if name != "eval.json":

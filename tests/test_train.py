@@ -89,7 +89,7 @@ def test_cli_train_resume_eval_and_errors(tmp_path, capsys):
     assert cli_main(args) == 0
     text = capsys.readouterr().out
     assert "100.0%" in text and "steps/s" in text and "heuristic" in text
-    assert "best scripted policy" in text and "planner (full state" in text
+    assert "best scripted policy" in text and "full-state planners: cut seek (checked) " in text and ", planner " in text
     for f in ("metrics.csv", "learning_curve.png", "eval.json", "config.json"):
         assert os.path.getsize(os.path.join(out, f)) > 0
     rows = open(os.path.join(out, "metrics.csv")).read().strip().splitlines()
