@@ -19,9 +19,9 @@ import numpy as np
 from jaxjam.config import Config, PhysicsConfig
 from jaxjam.env import Action
 from jaxjam.physics import (
-    jammed_links, lambda2, lambda2_and_fiedler, link_adjacency, link_midpoints, pairwise_sq_dist,
+    lambda2_and_fiedler, link_adjacency, link_midpoints, pairwise_sq_dist,
 )
-from jaxjam.policies.scripted import Policy, enemy_band, fly_to
+from jaxjam.policies.scripted import Policy, enemy_band, fly_to, jam_from
 
 
 def greedy_targets(enemy_pos, band, num_targets: int, physics: PhysicsConfig, shortlist: int = 8,
@@ -35,8 +35,6 @@ def greedy_targets(enemy_pos, band, num_targets: int, physics: PhysicsConfig, sh
     iu, ju = np.triu_indices(n, 1)
     mids = link_midpoints(enemy_pos, iu, ju)  # [L, 2]
     width = iu.size if shortlist <= 0 else min(shortlist, iu.size)
-    band_m = jnp.full((1,), band, jnp.int32)
-    cover = jax.vmap(lambda c: jammed_links(enemy_pos, c[None], band_m, band, physics))
 
     def place(cur, _):
         live = cur[iu, ju]
@@ -46,9 +44,8 @@ def greedy_targets(enemy_pos, band, num_targets: int, physics: PhysicsConfig, sh
             _, f = lambda2_and_fiedler(cur, solver=solver)
             sens = jnp.where(live, (f[iu] - f[ju]) ** 2, -1.0)
             idx = jax.lax.top_k(sens, width)[1]  # dead links score −1: live ones first, also when f = 0
-        new = cur[None] & ~cover(mids[idx])  # [C, N, N]
-        cut = jnp.sum(cur[None] & ~new, axis=(1, 2))
-        score = jnp.where(live[idx], lambda2(new, solver=solver) - 1e-6 * cut, jnp.inf)
+        new, left_by = jam_from(enemy_pos, cur, mids[idx], band, physics, solver)  # [C, N, N], [C]
+        score = jnp.where(live[idx], left_by, jnp.inf)
         k = jnp.argmin(score)
         return new[k], mids[idx[k]]
 

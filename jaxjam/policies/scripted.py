@@ -88,6 +88,16 @@ def disperse_policy(config: Config, radius_m: float) -> Policy:
     return act
 
 
+def jam_from(enemy_pos, graph, cands, band, physics, solver: str = "auto"):
+    """One jammer on the enemy `band` at each candidate position `cands [C, 2]` (m), alone, on
+    `graph [N, N]`: `(graph left [C, N, N], its λ₂ − 1e-6 · links cut [C])`, the planner's test
+    of a target (smaller is better; ties go to more links cut)."""
+    cover = jax.vmap(lambda c: jammed_links(enemy_pos, c[None], jnp.full((1,), band, jnp.int32),
+                                            band, physics))(cands)  # [C, N, N]
+    new = graph[None] & ~cover
+    return new, lambda2(new, solver=solver) - 1e-6 * jnp.sum(graph[None] & cover, axis=(1, 2))
+
+
 CUT_SEEK_GRAPHS = ("unjammed", "others", "checked")
 CHECKED_LINKS = 4  # "checked": candidate links per jammer, each checked by an eigensolve
 
@@ -131,12 +141,10 @@ def cut_seek_policy(config: Config, graph: str = "unjammed") -> Policy:
         """Each jammer's goal `[M, 2]` (m) among its `checks` best-scored links by the λ₂ it leaves."""
         idx = jax.lax.top_k(score, checks)[1]  # [M, K]
         cand = mids[idx]  # [M, K, 2] m
-        cover = jax.vmap(jax.vmap(lambda c: jammed_links(state.enemy_pos, c[None], band[:1],
-                                                         state.enemy_band, config.physics)))(cand)
-        new = left[:, None] & ~cover  # [M, K, N, N]
-        cut = jnp.sum(left[:, None] & cover, axis=(2, 3))
+        _, left_by = jax.vmap(lambda g, c: jam_from(state.enemy_pos, g, c, state.enemy_band,
+                                                    config.physics, solver))(left, cand)  # [M, K]
         ok = jnp.take_along_axis(score, idx, axis=1) >= 0  # a candidate: live, in the cell if any
-        pick = jnp.argmin(jnp.where(ok, lambda2(new, solver=solver) - 1e-6 * cut, jnp.inf), axis=1)
+        pick = jnp.argmin(jnp.where(ok, left_by, jnp.inf), axis=1)
         return cand[jnp.arange(m), pick]
 
     def act(key, obs, state):
