@@ -133,12 +133,13 @@ def test_cut_seek_flies_each_jammer_to_the_most_sensitive_link_of_its_voronoi_ce
     np.testing.assert_allclose(np.asarray(permuted.velocity), np.asarray(act.velocity)[perm], atol=1e-5)
 
 
-def test_cut_seek_others_is_each_jammers_best_response_to_what_the_others_leave():
+@pytest.mark.parametrize("checks", [1, 4])
+def test_cut_seek_others_is_each_jammers_best_response_to_what_the_others_leave(checks):
     """cut_seek_policy(graph="others") against float64 NumPy: jammer m's sensitivities and live
     links are those of the graph the OTHER jammers leave (every jammer on the enemy band), its
     goal the best live link of its Voronoi cell there; graph="checked": the best of its top
-    candidates there by the λ₂ they leave; jammers sitting on links make the modes differ; a
-    bad mode is a ValueError."""
+    `checks` candidates there by the λ₂ they leave (checks = 1: "others"); jammers sitting on
+    links make the modes differ; a bad mode is a ValueError."""
     from jaxjam.physics import band_ranges_m
     from jaxjam.policies import cut_seek_policy
 
@@ -160,16 +161,14 @@ def test_cut_seek_others_is_each_jammers_best_response_to_what_the_others_leave(
     f0 = np.linalg.eigh(lap(adj))[1][:, 1]
     owner = np.argmin(np.linalg.norm(mid[None] - jpos[:, None].astype(np.float64), axis=-1), axis=0)
     e = cfg.env
-    from jaxjam.policies.scripted import CHECKED_LINKS
-
     def graph(links):  # [L] bool -> [N, N] bool adjacency
         g = np.zeros_like(adj)
         g[iu[links], ju[links]] = g[ju[links], iu[links]] = True
         return g
 
-    # "checked": the CHECKED_LINKS best candidates of the same ranking, each by the λ₂ that
+    # "checked": the `checks` best candidates of the same ranking, each by the λ₂ that
     # jamming from its midpoint leaves of the same graph (ties: more links cut)
-    chk = cut_seek_policy(cfg, "checked")(None, None, state)
+    chk = cut_seek_policy(cfg, "checked", checks=checks)(None, None, state)
     for m in range(5):
         left_l = live & ~np.delete(jams, m, axis=0).any(axis=0)
         w, v = np.linalg.eigh(lap(graph(left_l)))
@@ -179,7 +178,7 @@ def test_cut_seek_others_is_each_jammers_best_response_to_what_the_others_leave(
         want = np.clip((mid[np.argmax(score)] - jpos[m]) / e.dt_s, -e.v_max_m_s, e.v_max_m_s)
         np.testing.assert_allclose(np.asarray(act.velocity)[m], want, atol=1e-3, err_msg=f"jammer {m}")
         best = None
-        for c in np.argsort(-score, kind="stable")[:CHECKED_LINKS]:
+        for c in np.argsort(-score, kind="stable")[:checks]:
             if score[c] < 0:
                 continue
             cover = np.maximum(np.linalg.norm(mid - mid[c], axis=-1), cfg.physics.min_distance_m) <= r_jam  # [L]
@@ -192,7 +191,35 @@ def test_cut_seek_others_is_each_jammers_best_response_to_what_the_others_leave(
     assert not np.allclose(np.asarray(plain.velocity), np.asarray(act.velocity))
     with pytest.raises(ValueError, match="cut_seek graph must be one of unjammed, others, checked"):
         cut_seek_policy(cfg, "jammed")
-    assert not np.allclose(np.asarray(chk.velocity), np.asarray(act.velocity))  # the check changed a goal
+    if checks == 1:  # one candidate: nothing to check, "others"
+        np.testing.assert_array_equal(np.asarray(chk.velocity), np.asarray(act.velocity))
+    else:
+        assert not np.allclose(np.asarray(chk.velocity), np.asarray(act.velocity))  # the check changed a goal
+
+
+def test_cut_seek_checks_is_validated_defaults_to_checked_links_and_sets_the_shapes():
+    """cut_seek_policy(checks=K): a K that is not an int >= 1 is a ValueError naming `checks`
+    (before anything compiles); the default is CHECKED_LINKS; K = 1 and K beyond the number
+    of links (3 enemies: 3 links) both run, giving velocity [M, 2] and band [M]."""
+    from jaxjam.policies import cut_seek_policy
+    from jaxjam.policies.scripted import CHECKED_LINKS
+
+    for bad in (0, -1, 1.5, "4", True, None):
+        with pytest.raises(ValueError, match=r"checks must be an int >= 1"):
+            cut_seek_policy(DEFAULT, "checked", checks=bad)
+    cfg = override(DEFAULT, {"env.num_jammers": 3, "env.num_enemies": 8, "physics.eigensolver": "eigh"})
+    _, state = reset(jax.random.PRNGKey(4), cfg)
+    default = cut_seek_policy(cfg, "checked")(None, None, state)
+    same = cut_seek_policy(cfg, "checked", checks=CHECKED_LINKS)(None, None, state)
+    np.testing.assert_array_equal(np.asarray(same.velocity), np.asarray(default.velocity))
+    np.testing.assert_array_equal(np.asarray(same.band), np.asarray(default.band))
+    small = override(cfg, {"env.num_enemies": 3})
+    _, few = reset(jax.random.PRNGKey(5), small)
+    for c, s, k in ((cfg, state, 1), (cfg, state, 16), (small, few, 16)):
+        act = jax.jit(cut_seek_policy(c, "checked", checks=k))(None, None, s)
+        assert act.velocity.shape == (3, 2) and act.band.shape == (3,), k
+        assert np.isfinite(np.asarray(act.velocity)).all()
+        assert (np.abs(np.asarray(act.velocity)) <= c.env.v_max_m_s + 1e-4).all()
 
 
 def test_cut_seek_beats_disperse_on_identical_episodes():

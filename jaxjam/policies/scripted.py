@@ -102,7 +102,7 @@ CUT_SEEK_GRAPHS = ("unjammed", "others", "checked")
 CHECKED_LINKS = 4  # "checked": candidate links per jammer, each checked by an eigensolve
 
 
-def cut_seek_policy(config: Config, graph: str = "unjammed") -> Policy:
+def cut_seek_policy(config: Config, graph: str = "unjammed", checks: int = CHECKED_LINKS) -> Policy:
     """Each jammer flies to the live link of largest Fiedler sensitivity (f_i − f_j)² among the
     links whose midpoint is nearer to it than to any other jammer (its Voronoi cell), on the
     enemy band; with no live link in its cell, to the most sensitive live link anywhere; with no
@@ -113,16 +113,22 @@ def cut_seek_policy(config: Config, graph: str = "unjammed") -> Policy:
     step). "others": for each jammer, the graph the OTHER jammers leave (on the enemy band, where
     they are now): its best response to them (M eigensolves per step); where that graph has no
     Fiedler vector (the others already cut it), the unjammed graph's. "checked": as "others",
-    but each jammer checks its CHECKED_LINKS most sensitive candidates (in its cell, else
-    anywhere) by the λ₂ that jamming from the link's midpoint would leave of that graph, and
-    takes the smallest (ties: more links cut): the planner's test, per jammer
-    (M·(1 + CHECKED_LINKS) eigensolves per step)."""
+    but each jammer checks its `checks` most sensitive candidates (in its cell, else anywhere)
+    by the λ₂ that jamming from the link's midpoint would leave of that graph, and takes the
+    smallest (ties: more links cut): the planner's test, per jammer (M·(1 + K) eigensolves per
+    step, K = min(checks, N(N−1)/2 links); K = 1 is "others").
+
+    checks: int >= 1, candidate links per jammer for "checked" (default CHECKED_LINKS = 4);
+    unused by the other modes but checked in every mode: anything else is a ValueError, raised
+    before anything compiles."""
     if graph not in CUT_SEEK_GRAPHS:
         raise ValueError(f"cut_seek graph must be one of {', '.join(CUT_SEEK_GRAPHS)}; got {graph!r}")
+    if isinstance(checks, bool) or not (isinstance(checks, (int, np.integer)) and checks >= 1):
+        raise ValueError(f"cut_seek checks must be an int >= 1 (candidate links per jammer), got {checks!r}")
     m = config.env.num_jammers
     iu, ju = np.triu_indices(config.env.num_enemies, 1)
     solver = config.physics.eigensolver
-    checks = min(CHECKED_LINKS, iu.size)
+    checks = min(int(checks), iu.size)
 
     def graphs(state, adj, band):
         """`(left [1 or M, N, N], f [1 or M, N])`: the graph each jammer responds to, its Fiedler

@@ -1,0 +1,61 @@
+"""experiments/teacher_strength.py: cut seek against cut seek (checked) at each K, the same episodes."""
+
+import json
+
+import numpy as np
+import pytest
+
+
+def test_strength_rows_by_hand_and_bad_arguments():
+    """The paired difference is checked K minus cut seek per episode (CI over episodes), the
+    win share counts strict wins; bad flags are ValueErrors, a bad K before anything compiles."""
+    from experiments.teacher_strength import format_rows, main, parse_args, strength_rows
+
+    res = {"cut seek": np.array([0.1, 0.2, 0.6]), "cut seek (checked) K=1": np.array([0.4, 0.2, 0.5])}
+    rows = strength_rows(res, [1, 8], {"cut seek": 1.0, "cut seek (checked) K=1": 2.0})
+    assert [r["checks"] for r in rows] == [None, 1]  # K=8 not run yet: left out
+    assert rows[0]["mean"][0] == pytest.approx(30.0) and rows[1]["mean"][0] == pytest.approx(110 / 3)
+    d = np.array([30.0, 0.0, -10.0])
+    assert rows[1]["difference"][0] == pytest.approx(d.mean())
+    assert rows[1]["difference"][1] == pytest.approx(4.303 * d.std(ddof=1) / np.sqrt(3))
+    assert rows[1]["won"] == pytest.approx(1 / 3)  # a tie is not a win
+    text = format_rows(rows)
+    assert "| cut seek | 30.0 ± " in text and "| 1 | 36.7 ± " in text and "+6.7 ± " in text and "| 33 % | 2 |" in text
+    args = parse_args([])
+    assert args.scale == (4, 10) and args.episodes == 32 and args.checks == [1, 2, 4, 8, 16] and args.key == 10_000
+    with pytest.raises(ValueError, match="--episodes must be ≥ 2"):
+        parse_args(["--episodes", "1"])
+    with pytest.raises(ValueError, match="--scale must look like MxN"):
+        parse_args(["--scale", "4by10"])
+    with pytest.raises(ValueError, match="--checks: each K once"):
+        parse_args(["--checks", "2", "2"])
+    with pytest.raises(ValueError, match="checks must be an int >= 1"):
+        main(["--checks", "1", "0"])
+
+
+@pytest.mark.slow
+def test_teacher_strength_smoke_writes_the_table_and_json(tmp_path, monkeypatch, capsys):
+    """--smoke: cut seek and K = 1, 2 on the same 2 episodes at 4x10; one table row and one
+    JSON row each, and the per-episode numbers the rows come from."""
+    import experiments.teacher_strength as ts
+
+    monkeypatch.setenv("JAXJAM_XLA_DEFAULTS", "off")
+    out = ts.main(["--smoke", "--out", str(tmp_path)])
+    saved = json.load(open(tmp_path / "teacher_strength.json"))
+    assert set(saved) == {"scale", "episodes", "key", "run_seed", "base", "checks", "rows", "per_episode"}
+    assert saved["scale"] == [4, 10] and saved["episodes"] == 2 and saved["checks"] == [1, 2]
+    assert saved["key"] == 10_000 and saved["base"] == ["env.max_steps=8"]
+    assert [r["policy"] for r in saved["rows"]] == ["cut seek", "cut seek (checked) K=1", "cut seek (checked) K=2"]
+    assert list(saved["per_episode"]) == [r["policy"] for r in saved["rows"]]
+    for r in saved["rows"]:
+        x = np.array(saved["per_episode"][r["policy"]])
+        assert x.shape == (2,) and r["mean"][0] == pytest.approx(100 * x.mean()) and r["seconds"] > 0
+        if r["checks"] is not None:
+            d = 100 * (x - np.array(saved["per_episode"]["cut seek"]))
+            assert r["difference"][0] == pytest.approx(d.mean()) and r["won"] == np.mean(d > 0)
+    assert json.loads(json.dumps(out["rows"])) == saved["rows"]
+    text = capsys.readouterr().out
+    table = [ln for ln in text.splitlines() if ln.startswith("| ")]
+    assert table[0].startswith("| K | mean λ₂ reduction %") and len(table) == 4  # header, cut seek, K=1, K=2
+    assert table[1].startswith("| cut seek |") and table[2].startswith("| 1 |") and table[3].startswith("| 2 |")
+    assert "cut seek (checked) K=2:" in text and "M=4 N=10, 2 episodes" in text
