@@ -59,3 +59,21 @@ def test_teacher_strength_smoke_writes_the_table_and_json(tmp_path, monkeypatch,
     assert table[0].startswith("| K | mean λ₂ reduction %") and len(table) == 4  # header, cut seek, K=1, K=2
     assert table[1].startswith("| cut seek |") and table[2].startswith("| 1 |") and table[3].startswith("| 2 |")
     assert "cut seek (checked) K=2:" in text and "M=4 N=10, 2 episodes" in text
+
+
+def test_plot_strength_draws_the_curve_sorted_by_k_and_refuses_an_empty_run(tmp_path, capsys):
+    """plot_strength: one point per checked K (ascending, the paired gain and its CI as saved),
+    a learner line, a PNG; a run without checked rows is a ValueError naming it."""
+    from experiments.plot_strength import main, strength_curve
+
+    rows = [{"policy": "cut seek", "checks": None, "mean": [50.0, 4.0]},
+            {"policy": "cut seek (checked) K=8", "checks": 8, "difference": [3.3, 0.9]},
+            {"policy": "cut seek (checked) K=2", "checks": 2, "difference": [1.9, 1.0]}]
+    assert strength_curve({"rows": rows}) == [(2, 1.9, 1.0), (8, 3.3, 0.9)]
+    with pytest.raises(ValueError, match="without checked rows"):
+        strength_curve({"rows": rows[:1]})
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"rows": rows}))
+    out = tmp_path / "s.png"
+    main(["--run", str(path), "M=40", "--learner", "learner", "-0.5", "0.7", "--out", str(out)])
+    assert out.stat().st_size > 1000 and "M=40: K=2 +1.9 ± 1.0, K=8 +3.3 ± 0.9" in capsys.readouterr().out
