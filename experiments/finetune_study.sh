@@ -29,7 +29,10 @@
 #       the λ₂ they leave, the planner's test; 5 points above cut seek at M=40 on CPU, Session 20),
 #       chkteach (the shipped cut-seek-taught source, then TGT_STEPS (default 262 144) steps/seed at
 #       M=40 with "cut seek (checked)" as the teacher there (ppo.imitation_coef=1, 1 PPO epoch):
-#       DAgger at the target scale with the stronger full-state teacher).
+#       DAgger at the target scale with the stronger full-state teacher),
+#       looksrc (chksrc with env.link_lookahead=true: each link token also holds the λ₂ the graph
+#       would keep with the jammer there, the check its teacher makes; zero-shot at M=40, then
+#       TGT_STEPS (default 16 384: the feature costs M × 16 eigensolves per step) at M=40).
 set -eu
 OUT=${1:?usage: finetune_study.sh OUT_DIR [JOB ...]}; shift
 JOBS=${*:-recipe long1m credit via longsrc}
@@ -62,13 +65,15 @@ for job in $JOBS; do
              [ "$job" = seeksrc ] && X="$SMALL ppo.teacher=cut_seek" ;;
     othsrc)  args="$C $NEW ppo.update_epochs=1 --save-source $OUT/$job.pkl"; X="$SMALL ppo.teacher=cut_seek_others" ;;
     chksrc)  args="$C $NEW ppo.update_epochs=1 --save-source $OUT/$job.pkl"; X="$SMALL ppo.teacher=cut_seek_checked" ;;
+    looksrc) args="$C $NEW ppo.update_epochs=1 --save-source $OUT/$job.pkl --target-steps ${TGT_STEPS:-16384}"
+             X="$SMALL ppo.teacher=cut_seek_checked env.link_lookahead=true" ;;
     chkteach) args="$C --source-from $SEEK --zero-shot none --target-steps ${TGT_STEPS:-262144} --milestones 2 --target-set $TSET $FT ppo.update_epochs=1 ppo.imitation_coef=1"
              X="$SMALL ppo.teacher=cut_seek_checked" ;;
     fastown|fastuniq) mode=${job#fast}; [ "$mode" = uniq ] && mode=unique
              args="$C --source-from $FAST --zero-shot none --target-steps ${TGT_STEPS:-262144} --milestones 1 --target-set $TSET $FT ppo.update_epochs=1 env.credit_weight=1 env.credit_mode=$mode"; X="$SMALL" ;;
     seekft|seekteach) args="$C --source-from $SEEK --zero-shot none --target-steps ${TGT_STEPS:-1048576} --milestones 2 --target-set $TSET $FT ppo.update_epochs=1"
              X="$SMALL ppo.teacher=cut_seek"; [ "$job" = seekteach ] && args="$args ppo.imitation_coef=1" ;;
-    *) echo "unknown job $job (recipe long1m credit via longsrc cutsrc ctlsrc ep1 ep2 smallsrc fastown fastuniq seeksrc seekctl seekft seekteach othsrc chksrc chkteach)" >&2; exit 2 ;;
+    *) echo "unknown job $job (recipe long1m credit via longsrc cutsrc ctlsrc ep1 ep2 smallsrc fastown fastuniq seeksrc seekctl seekft seekteach othsrc chksrc chkteach looksrc)" >&2; exit 2 ;;
   esac
   while [ "$(jobs -rp | wc -l)" -ge "$PAR" ]; do sleep 5; done
   mkdir -p "$OUT/$job"

@@ -114,3 +114,26 @@ def test_render_animates_the_trained_policy_and_a_baseline_on_the_same_episode(r
     assert rc == 2 and "needs --checkpoint" in capsys.readouterr().err
     rc = cli_main(["render", "--policy", "planner", "--out", str(tmp_path / "x.avi")])
     assert rc == 2 and ".gif or .mp4" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_paired_takes_a_train_run_and_another_run_as_a_competitor(run_dir, tmp_path, capsys):
+    """experiments/paired.py --run DIR: the run's policy on the same episodes as a baseline and
+    as `run:DIR` (itself: a paired difference of exactly 0, no episode won); a competitor run
+    whose env differs beyond the observation is refused by field, an observation setting is not;
+    --run with --source-from is refused."""
+    from experiments.paired import main as paired_main, parse_args, run_policy
+
+    out = paired_main(["--run", run_dir, "--scale", "3x8", "--episodes", "2", "--against", "stay",
+                       f"run:{run_dir}", "--out", str(tmp_path)])
+    rows = {r["policy"]: r for r in out["rows"]}
+    assert set(rows) == {"trained (mode, seed mean)", "stay", f"run:{run_dir}"} and out["seeds"] == 1
+    assert rows[f"run:{run_dir}"]["difference"][0] == 0.0 and rows[f"run:{run_dir}"]["won"] == 0.0
+    assert rows[f"run:{run_dir}"]["mean"] == rows["trained (mode, seed mean)"]["mean"]
+    assert "(1 seed)" in capsys.readouterr().out
+    _, _, cfg = run_policy(run_dir, None, (3, 8))
+    run_policy(run_dir, override(cfg, {"env.entity_links": 5}), (3, 8))  # what it sees may differ
+    with pytest.raises(ValueError, match=r"env.max_steps = 8 differs .* \(not the same episodes\)"):
+        run_policy(run_dir, override(cfg, {"env.max_steps": 9}), (3, 8))
+    with pytest.raises(ValueError, match="--run and --source-from"):
+        parse_args(["--run", run_dir, "--source-from", "x.pkl"])

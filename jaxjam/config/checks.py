@@ -83,6 +83,8 @@ def validate(cfg: Config) -> Config:
     if e.obs == "entity" and e.entity_links + e.entity_top_links < 1:
         raise ValueError("env.entity_links + env.entity_top_links must be >= 1 (the pointer head "
                          f"needs a link), got {e.entity_links} + {e.entity_top_links}")
+    if e.link_lookahead and e.obs != "entity":
+        raise ValueError(f"env.link_lookahead needs env.obs 'entity' (a link-token feature), got env.obs {e.obs!r}")
     if e.cut_graph == "jammed" and e.obs not in ("local_graph", "entity"):
         raise ValueError(f"env.cut_graph 'jammed' needs a graph observation (env.obs 'local_graph' or "
                          f"'entity'), got env.obs {e.obs!r}")

@@ -137,6 +137,7 @@ class EnvConfig:
     entity_top_links: int = num(4, ge=0, le=1024)  # entity obs: live links of largest Fiedler sensitivity (swarm-wide)
     link_select: str = choice("auto", "top_k", "chunk")  # entity obs: how the nearest links are picked, the same picks either way (jaxjam.env.nearest; "auto": chunk minima when L = N(N-1)/2 is large)
     entity_enemies: int = num(8, ge=0, le=1024)  # entity obs: nearest enemies
+    link_lookahead: bool = False  # entity obs: an 8th link feature, the λ₂ the graph the other jammers leave would keep with a jammer at the link's midpoint ÷ the unjammed λ₂ (M × links eigensolves per step)
     entity_jammers: int = num(4, ge=0, le=1024)  # entity obs: nearest other jammers
     own_overlap: bool = False  # r5 per jammer: its own share of the close pairs (same team mean) -> per-agent rewards
 

@@ -7,7 +7,11 @@ Each jammer sees, flattened into one row of `[M, D]` (layout in `EntityLayout`):
 * link tokens `[K, 7]`: the `entity_links` nearest live enemy links (by midpoint), then the
   `entity_top_links` live links of largest Fiedler sensitivity (f_i − f_j)² anywhere in the
   swarm (the planner's candidates). Features: midpoint offset ÷ R (2), valid, jammed, crosses
-  the Fiedler cut, sensitivity ÷ its swarm maximum (in [0, 1]), link length ÷ R;
+  the Fiedler cut, sensitivity ÷ its swarm maximum (in [0, 1]), link length ÷ R; with
+  `env.link_lookahead` an 8th, `[K, 8]`: the λ₂ that the graph the OTHER jammers leave would
+  keep with this jammer at the link's midpoint on the enemy band, ÷ the unjammed graph's λ₂
+  (in [0, 1]; 0 where the unjammed graph is cut): the planner's check of each candidate,
+  M × K eigensolves per step;
 * enemy tokens `[E, 4]`: the nearest enemies: offset ÷ R (2), valid, Fiedler side (−1, 0, +1);
 * jammer tokens `[J, 4]`: the nearest other jammers: offset ÷ R (2), valid, on the enemy band.
 
@@ -34,36 +38,39 @@ from jaxjam.env.numerics import inverse
 from jaxjam.env.state import EnvState
 from jaxjam.env.targets import target_centroids
 from jaxjam.physics import (
-    crosses_fiedler_cut, distance, fiedler_sides, link_midpoints, offsets, sq_norm,
+    crosses_fiedler_cut, distance, fiedler_sides, jamming_masks, lambda2, lambda2_if_jammed_from,
+    link_midpoints, offsets, others_leave, sq_norm,
 )
 
-LINK_TOKEN = 7  # dx, dy, valid, jammed, crosses cut, relative sensitivity, length
+LINK_TOKEN = 7  # dx, dy, valid, jammed, crosses cut, relative sensitivity, length (+ λ₂ kept: link_lookahead)
 ENEMY_TOKEN = 4  # dx, dy, valid, Fiedler side
 JAMMER_TOKEN = 4  # dx, dy, valid, on the enemy band
 VALID = 2  # column of the valid flag in every token
 
 
 class EntityLayout(NamedTuple):
-    """Static widths of one jammer's `entity` row: self, then links, enemies, jammers (tokens)."""
+    """Static widths of one jammer's `entity` row: self, then links, enemies, jammers (tokens);
+    `link_dim` features per link token (LINK_TOKEN, + 1 with `env.link_lookahead`)."""
 
     self_dim: int
     links: int
     enemies: int
     jammers: int
+    link_dim: int = LINK_TOKEN
 
     @property
     def dim(self) -> int:
-        return (self.self_dim + self.links * LINK_TOKEN + self.enemies * ENEMY_TOKEN
+        return (self.self_dim + self.links * self.link_dim + self.enemies * ENEMY_TOKEN
                 + self.jammers * JAMMER_TOKEN)
 
     def split(self, obs: jax.Array):
-        """obs `[..., D]` -> (self `[..., S]`, links `[..., K, 7]`, enemies `[..., E, 4]`,
+        """obs `[..., D]` -> (self `[..., S]`, links `[..., K, link_dim]`, enemies `[..., E, 4]`,
         jammers `[..., J, 4]`)."""
-        sizes = [self.self_dim, self.links * LINK_TOKEN, self.enemies * ENEMY_TOKEN,
+        sizes = [self.self_dim, self.links * self.link_dim, self.enemies * ENEMY_TOKEN,
                  self.jammers * JAMMER_TOKEN]
         parts = jnp.split(obs, np.cumsum(sizes)[:-1], axis=-1)
         lead = obs.shape[:-1]
-        return (parts[0], parts[1].reshape(lead + (self.links, LINK_TOKEN)),
+        return (parts[0], parts[1].reshape(lead + (self.links, self.link_dim)),
                 parts[2].reshape(lead + (self.enemies, ENEMY_TOKEN)),
                 parts[3].reshape(lead + (self.jammers, JAMMER_TOKEN)))
 
@@ -73,7 +80,8 @@ def entity_layout(config: Config) -> EntityLayout:
     e = config.env
     return EntityLayout(self_dim=4 + config.physics.num_bands,
                         links=e.entity_links + e.entity_top_links,
-                        enemies=e.entity_enemies, jammers=e.entity_jammers)
+                        enemies=e.entity_enemies, jammers=e.entity_jammers,
+                        link_dim=LINK_TOKEN + int(e.link_lookahead))
 
 
 def steps_per_range(config: Config) -> tuple[float, ...]:
@@ -115,8 +123,21 @@ def _tokens(rel_r, valid, *extra):
     return jnp.where(valid[..., None], feats, 0.0).astype(jnp.float32)
 
 
+def lambda2_kept(state: EnvState, config: Config, adjacency, mid):
+    """`[M, K]` in [0, 1]: for each jammer m and candidate position `mid [M, K, 2]` (m), the λ₂
+    that the graph the other jammers leave (`physics.others_leave`) keeps with m there on the
+    enemy band, ÷ the unjammed λ₂ (0 where that is 0). M·K + 1 eigensolves."""
+    solver, band = config.physics.eigensolver, state.enemy_band
+    masks = jamming_masks(state.enemy_pos, state.jammer_pos, state.jammer_band, band, config.physics)
+    left = others_leave(adjacency, masks)  # [M, N, N]
+    kept = jax.vmap(lambda g, c: lambda2_if_jammed_from(state.enemy_pos, g, c, band, config.physics,
+                                                        solver)[1])(left, mid)  # [M, K]
+    base = lambda2(adjacency, solver=solver)
+    return jnp.where(base > 0, kept / jnp.where(base > 0, base, 1.0), 0.0)
+
+
 def link_tokens(state: EnvState, config: Config, adjacency, jammed, fiedler, r_m):
-    """`[M, K, 7]` link tokens (module docstring)."""
+    """`[M, K, link_dim]` link tokens (module docstring)."""
     e, m = config.env, config.env.num_jammers
     n = e.num_enemies
     iu, ju = np.triu_indices(n, 1)
@@ -133,8 +154,9 @@ def link_tokens(state: EnvState, config: Config, adjacency, jammed, fiedler, r_m
     ok = jnp.concatenate([near_ok, jnp.broadcast_to(top_ok, (m, top_ok.shape[-1]))], axis=1)
     length = distance(pos[iu], pos[ju]) * inverse(r_m)
     cut = crosses_fiedler_cut(fiedler, iu, ju)
+    extra = (lambda2_kept(state, config, adjacency, mid[idx]),) if e.link_lookahead else ()
     return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) * inverse(r_m), ok,
-                   jammed[iu, ju][idx], cut[idx], rel_sens[idx], length[idx])
+                   jammed[iu, ju][idx], cut[idx], rel_sens[idx], length[idx], *extra)
 
 
 def enemy_tokens(state: EnvState, config: Config, fiedler, r_m):

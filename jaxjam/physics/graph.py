@@ -69,6 +69,23 @@ def jammed_links(enemy_pos, jammer_pos, jammer_band, enemy_band, physics: Physic
     return jnp.any(jamming_masks(enemy_pos, jammer_pos, jammer_band, enemy_band, physics), axis=0)
 
 
+def others_leave(adjacency, masks):
+    """`[M, N, N]` bool: for each jammer m, `adjacency [N, N]` less the links some OTHER jammer
+    jams (`masks [M, N, N]`, `jamming_masks`): the graph m's own choice acts on."""
+    count = jnp.sum(masks, axis=0, dtype=jnp.int32)
+    return adjacency[None] & ~((count[None] - masks) > 0)
+
+
+def lambda2_if_jammed_from(enemy_pos, graph, cands, band, physics: PhysicsConfig, solver: str = "auto"):
+    """One jammer on the enemy `band` at each candidate position `cands [C, 2]` (m), alone, on
+    `graph [N, N]` bool: `(graph left [C, N, N], its λ₂ [C], links it cuts [C] int32)` (C
+    eigensolves; the planner's test of a target)."""
+    cover = jax.vmap(lambda c: jammed_links(enemy_pos, c[None], jnp.full((1,), band, jnp.int32),
+                                            band, physics))(cands)  # [C, N, N]
+    new = graph[None] & ~cover
+    return new, lambda2(new, solver=solver), jnp.sum(graph[None] & cover, axis=(1, 2)) // 2
+
+
 def comm_graph(enemy_pos, jammer_pos, jammer_band, enemy_band, physics: PhysicsConfig):
     """`(adjacency, adjacency_jammed)`, each `[N, N]` bool, for one configuration.
 

@@ -26,8 +26,8 @@ from jaxjam.env.numerics import inverse
 from jaxjam.env.observations import neighbour_obs
 from jaxjam.env.targets import target_centroids
 from jaxjam.physics import (
-    jammed_links, jamming_masks, lambda2, lambda2_and_fiedler, link_adjacency, link_midpoints,
-    pairwise_sq_dist,
+    jamming_masks, lambda2_and_fiedler, lambda2_if_jammed_from, link_adjacency, link_midpoints,
+    others_leave, pairwise_sq_dist,
 )
 
 # policy(key, obs [M, D], state) -> Action (velocity in m/s)
@@ -92,10 +92,8 @@ def jam_from(enemy_pos, graph, cands, band, physics, solver: str = "auto"):
     """One jammer on the enemy `band` at each candidate position `cands [C, 2]` (m), alone, on
     `graph [N, N]`: `(graph left [C, N, N], its λ₂ − 1e-6 · links cut [C])`, the planner's test
     of a target (smaller is better; ties go to more links cut)."""
-    cover = jax.vmap(lambda c: jammed_links(enemy_pos, c[None], jnp.full((1,), band, jnp.int32),
-                                            band, physics))(cands)  # [C, N, N]
-    new = graph[None] & ~cover
-    return new, lambda2(new, solver=solver) - 1e-6 * jnp.sum(graph[None] & cover, axis=(1, 2))
+    new, l2, cut = lambda2_if_jammed_from(enemy_pos, graph, cands, band, physics, solver)
+    return new, l2 - 1e-6 * (2 * cut)
 
 
 CUT_SEEK_GRAPHS = ("unjammed", "others", "checked")
@@ -138,8 +136,7 @@ def cut_seek_policy(config: Config, graph: str = "unjammed", checks: int = CHECK
             return adj[None], f[None]
         masks = jamming_masks(state.enemy_pos, state.jammer_pos, band, state.enemy_band,
                               config.physics)  # [M, N, N]
-        count = jnp.sum(masks, axis=0, dtype=jnp.int32)
-        left = adj[None] & ~((count[None] - masks) > 0)  # [M, N, N]: what the others leave
+        left = others_leave(adj, masks)  # [M, N, N]
         _, fo = lambda2_and_fiedler(left, solver=solver)
         return left, jnp.where(jnp.any(fo != 0, axis=-1, keepdims=True), fo, f[None])
 
