@@ -95,7 +95,8 @@ def test_large_tuned_yaml_is_the_documented_8_seed_setting():
 
 def test_attention_yaml_is_the_documented_setting():
     """experiments/configs/attention.yaml = the screen command of docs/results.md (Session 9);
-    attention_fast.yaml and attention_seek.yaml differ from it by what their comments say."""
+    attention_fast.yaml, attention_seek.yaml and attention_look.yaml differ from it by what their
+    comments say."""
     import os
     path = os.path.join(os.path.dirname(__file__), "..", "experiments", "configs", "attention.yaml")
     want = override(preset("default"), {
@@ -109,6 +110,10 @@ def test_attention_yaml_is_the_documented_setting():
     seek = os.path.join(os.path.dirname(path), "attention_seek.yaml")  # Session 19: cut-seek teacher
     assert load_yaml(seek, preset("default")) == override(
         want, {"ppo.hidden": 32, "ppo.attention_layers": 1, "ppo.teacher": "cut_seek"})
+    look = os.path.join(os.path.dirname(path), "attention_look.yaml")  # Session 22: the look-ahead
+    assert load_yaml(look, preset("default")) == override(want, {
+        "ppo.hidden": 32, "ppo.attention_layers": 1, "ppo.teacher": "cut_seek_checked",
+        "env.link_lookahead": True})
 
 
 def test_a_preset_named_on_the_command_line_wins_over_the_files_key(tmp_path):

@@ -430,7 +430,9 @@ def test_parse_scale_reads_mxn_and_names_the_flag():
     ("attention_fast_m4_2M_8seeds.pkl.xz", {"ppo.hidden": 32, "ppo.attention_layers": 1},
      "41b65bd00d88c91ffcbc672df38aeeb1ad6f9088f8cec1e705a4b884cf3da4d9"),
     ("attention_seek_m4_2M_8seeds.pkl.xz", {"ppo.hidden": 32, "ppo.attention_layers": 1},
-     "c44c93ab48b21a7efba29546e7d3aceca2a31457bf5a3d963b9207bf6d2bf980")])
+     "c44c93ab48b21a7efba29546e7d3aceca2a31457bf5a3d963b9207bf6d2bf980"),
+    ("attention_look_m4_2M_8seeds.pkl.xz", {"ppo.hidden": 32, "ppo.attention_layers": 1, "env.link_lookahead": True},
+     "305acd5afe7818fea5e340500446220ec85bd4d6f8c8389690d39d8f149baa92")])
 def test_shipped_sources_load_against_their_documented_networks(name, sets, sha):
     """experiments/sources/*: the SHA-256 its README states, and `--source-from` accepts it with
     the --base written there (8 seeds of finite parameters); the other network is refused."""

@@ -77,3 +77,57 @@ def test_plot_strength_draws_the_curve_sorted_by_k_and_refuses_an_empty_run(tmp_
     out = tmp_path / "s.png"
     main(["--run", str(path), "M=40", "--learner", "learner", "-0.5", "0.7", "--out", str(out)])
     assert out.stat().st_size > 1000 and "M=40: K=2 +1.9 ± 1.0, K=8 +3.3 ± 0.9" in capsys.readouterr().out
+
+
+def test_joint_teacher_is_the_check_for_one_jammer_and_its_first_jammer_decides_alike():
+    """experiments/joint_teacher.planned_policy: with one jammer it is cut seek (checked); with
+    several, the first jammer in the order sees exactly what the simultaneous check sees (the
+    others where they are), so its velocity is the same; later jammers' may differ. Bad
+    checks/sweeps and --plans are ValueErrors before anything compiles."""
+    import jax
+    import jax.numpy as jnp
+
+    from experiments.joint_teacher import parse_args, planned_policy
+    from jaxjam.config import override, preset
+    from jaxjam.env import reset
+    from jaxjam.policies import cut_seek_policy
+
+    for m, key in ((1, 3), (4, 5)):
+        cfg = override(preset("default"), {"env.num_jammers": m, "physics.eigensolver": "eigh"})
+        _, state = reset(jax.random.PRNGKey(key), cfg)
+        ref = np.asarray(cut_seek_policy(cfg, "checked", checks=4)(None, None, state).velocity)
+        for sweeps in (1, 2):
+            got = planned_policy(cfg, 4, sweeps)(None, None, state)
+            np.testing.assert_allclose(np.asarray(got.velocity)[0], ref[0], atol=1e-4)
+            np.testing.assert_array_equal(np.asarray(got.band), int(state.enemy_band))
+    # a layout where the order matters: the four jammers together at the swarm's centre
+    centre = jnp.broadcast_to(jnp.mean(state.enemy_pos, axis=0), (4, 2))
+    state = state.replace(jammer_pos=centre)
+    ref = np.asarray(cut_seek_policy(cfg, "checked", checks=4)(None, None, state).velocity)
+    got = np.asarray(planned_policy(cfg, 4)(None, None, state).velocity)
+    np.testing.assert_allclose(got[0], ref[0], atol=1e-4)
+    assert np.isfinite(got).all() and not np.allclose(got, ref, atol=1e-3)
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="checks must be an int >= 1"):
+            planned_policy(cfg, bad)
+        with pytest.raises(ValueError, match="sweeps must be an int >= 1"):
+            planned_policy(cfg, 4, bad)
+    with pytest.raises(ValueError, match="--plans: each K,SWEEPS two ints"):
+        parse_args(["--plans", "4"])
+    with pytest.raises(ValueError, match="--plans: each K,SWEEPS two ints"):
+        parse_args(["--plans", "4,x"])
+
+
+@pytest.mark.slow
+def test_joint_teacher_smoke_writes_its_rows(tmp_path):
+    """--smoke: cut seek, the check and two planned policies on the same 2 episodes; each row's
+    paired difference is its per-episode numbers minus cut seek's."""
+    from experiments.joint_teacher import main
+
+    out = main(["--smoke", "--out", str(tmp_path)])
+    saved = json.load(open(tmp_path / "joint_teacher.json"))
+    assert [r["policy"] for r in saved["rows"]] == ["cut seek", "cut seek (checked) K=2",
+                                                   "planned K=2 sweeps=1", "planned K=2 sweeps=2"]
+    per = {k: np.array(v) for k, v in out["per_episode"].items()}
+    for r in saved["rows"]:
+        assert r["difference"][0] == pytest.approx(100 * np.mean(per[r["policy"]] - per["cut seek"]))

@@ -130,8 +130,10 @@ def lambda2_kept(state: EnvState, config: Config, adjacency, mid):
     solver, band = config.physics.eigensolver, state.enemy_band
     masks = jamming_masks(state.enemy_pos, state.jammer_pos, state.jammer_band, band, config.physics)
     left = others_leave(adjacency, masks)  # [M, N, N]
-    kept = jax.vmap(lambda g, c: lambda2_if_jammed_from(state.enemy_pos, g, c, band, config.physics,
-                                                        solver)[1])(left, mid)  # [M, K]
+    # A loop over the jammers, not a vmap: M·K graphs of N×N at once (times the env batch) ran a
+    # GPU out of memory at M=40, N=100; each iteration still batches K × the env batch.
+    kept = jax.lax.map(lambda gc: lambda2_if_jammed_from(state.enemy_pos, gc[0], gc[1], band, config.physics,
+                                                         solver)[1], (left, mid))  # [M, K]
     base = lambda2(adjacency, solver=solver)
     return jnp.where(base > 0, kept / jnp.where(base > 0, base, 1.0), 0.0)
 
