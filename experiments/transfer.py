@@ -19,6 +19,8 @@ Writes transfer.json (after every stage, so a cut-off run keeps its rows) and tr
 one trains the source (`--save-source`), the others start from it (`--source-from`), and
 `--merge` combines their directories. `--target MxN` moves the arms to another scale; at the
 source's own (4x10) a fine-tune shows what restarting training costs without any change of task.
+`--save-trained DIR` keeps each arm's final parameters as DIR/<arm>.pkl, a source like any other
+(`paired.py --source-from DIR/tune.pkl` pairs the fine-tuned policy episode by episode).
 
     python experiments/transfer.py --seeds 8 --source-steps 1179648 --target-steps 1000000 \\
         --base env.obs=entity ppo.network=attention ppo.hidden=64 ppo.imitation_coef=1 \\
@@ -208,6 +210,9 @@ def parse_args(argv):
                     help="the curriculum between source and target for the 'via' arm, "
                          "e.g. 10x25:131072,20x50:131072")
     ap.add_argument("--save-source", metavar="FILE", help="pickle the source parameters here")
+    ap.add_argument("--save-trained", metavar="DIR",
+                    help="pickle each arm's parameters after the target's training as DIR/<arm>.pkl "
+                         "(readable by --source-from and experiments/paired.py like a source)")
     ap.add_argument("--source-from", metavar="FILE",
                     help="a --save-source file of the same --base and --seeds: skip source training")
     ap.add_argument("--merge", nargs="+", metavar="DIR",
@@ -293,9 +298,13 @@ def main(argv=None) -> dict:
             print(f"via, zero-shot at M={target[0]}: {pct(agg)[0]:.1f} ± {pct(agg)[1]:.1f} %", flush=True)
         print(f"target: M={target[0]} N={target[1]}, {args.target_steps:,} steps × {args.seeds} "
               f"seeds, {ARMS[arm][1]}", flush=True)
-        rows, _ = train_and_score(tgt_cfg, args.seeds, args.episodes, marks, not args.no_planner, start,
-                                  base=target_base)
+        rows, ts = train_and_score(tgt_cfg, args.seeds, args.episodes, marks, not args.no_planner, start,
+                                   base=target_base)
         save(**{ARMS[arm][0]: rows})
+        if args.save_trained:  # this arm's parameters after the target's training, for --source-from
+            os.makedirs(args.save_trained, exist_ok=True)
+            with open(os.path.join(args.save_trained, f"{arm}.pkl"), "wb") as fh:
+                pickle.dump(jax.device_get((ts.actor_params, ts.critic_params)), fh)
         print(f"{ARMS[arm][1]:>12} at M={target[0]}: " + ", ".join(
             f"{r['env_steps']:,} steps {r['trained (mode)'][0]:.1f} ± {r['trained (mode)'][1]:.1f} %"
             for r in rows), flush=True)

@@ -10,7 +10,7 @@ import pytest
 
 from experiments.scripted_baselines import scripted_policies
 from experiments.seed_sweep import main as seed_sweep_main
-from jaxjam.config import override, preset
+from jaxjam.config import override, parse_sets, preset
 
 CFG = override(preset("default"), {"env.num_jammers": 6, "env.max_steps": 20})
 
@@ -141,8 +141,12 @@ def test_transfer_smoke_zero_shot_then_the_arms_then_a_split_run_merged(tmp_path
     assert "fine-tuned at M=3" in printed and "via, zero-shot at M=3" in printed
 
     split = transfer.main(["--smoke", "--arms", "tune", "--zero-shot", "none", "--source-from", str(src),
-                           "--out", str(tmp_path / "b")])
+                           "--save-trained", str(tmp_path / "t"), "--out", str(tmp_path / "b")])
     assert "source" not in split and "zero_shot" not in split
+    template = transfer.abstract_train_state(override(preset("default"), parse_sets(transfer.SMOKE["base"], "--base")))
+    tuned = transfer.load_source(tmp_path / "t" / "tune.pkl", template, 2)  # fine-tuned: no longer the source
+    before = transfer.load_source(src, template, 2)
+    assert not all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(tuned), jax.tree.leaves(before)))
     assert [r["trained (mode)"] for r in split["fine_tuned"]] == [r["trained (mode)"] for r in out["fine_tuned"]]
     merged = transfer.main(["--merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "m")])
     assert {"source", "zero_shot", "fine_tuned", "scratch", "via"} <= set(merged)
