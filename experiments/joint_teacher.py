@@ -108,12 +108,14 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", default="4x10", metavar="MxN")
     ap.add_argument("--episodes", type=int, default=32)
-    ap.add_argument("--checks", type=int, nargs="+", default=[4, 16], metavar="K",
+    ap.add_argument("--checks", type=int, nargs="*", default=[4, 16], metavar="K",
                     help="cut seek (checked) with K candidates, the simultaneous competitors")
     ap.add_argument("--plans", nargs="*", default=["4,1", "16,1"], metavar="K,SWEEPS",
                     help="planned policies: candidates per jammer, passes over the jammers")
     ap.add_argument("--predict", type=float, nargs="*", default=[], metavar="STEPS",
-                    help="predicted policies: the K=4 check on the enemies' layout STEPS steps ahead")
+                    help="predicted policies: the check on the enemies' layout STEPS steps ahead")
+    ap.add_argument("--predict-checks", type=int, default=4, metavar="K",
+                    help="candidate links per jammer of the predicted policies")
     ap.add_argument("--base", nargs="*", default=[], metavar="SECTION.FIELD=VALUE")
     ap.add_argument("--out", default="runs/joint_teacher")
     ap.add_argument("--smoke", action="store_true", help="4x10, 2 episodes of 8 steps, K = 2")
@@ -139,7 +141,8 @@ def main(argv=None) -> dict:
     policies = {"cut seek": cut_seek_policy(cfg),
                 **{f"cut seek (checked) K={k}": cut_seek_policy(cfg, "checked", checks=k) for k in args.checks},
                 **{f"planned K={k} sweeps={s}": planned_policy(cfg, k, s) for k, s in args.plans},
-                **{f"predicted {h:g} steps": predicted_policy(cfg, h) for h in args.predict}}
+                **{f"predicted {h:g} steps K={args.predict_checks}": predicted_policy(cfg, h, args.predict_checks)
+                   for h in args.predict}}
     key = jax.random.PRNGKey(EPISODE_KEY + cfg.run.seed)
     res, rows = {}, []
     for name, pol in policies.items():

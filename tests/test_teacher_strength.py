@@ -136,7 +136,7 @@ def test_joint_teacher_smoke_writes_its_rows(tmp_path):
     out = main(["--smoke", "--predict", "3", "--out", str(tmp_path)])
     saved = json.load(open(tmp_path / "joint_teacher.json"))
     assert [r["policy"] for r in saved["rows"]] == ["cut seek", "cut seek (checked) K=2", "planned K=2 sweeps=1",
-                                                   "planned K=2 sweeps=2", "predicted 3 steps"]
+                                                   "planned K=2 sweeps=2", "predicted 3 steps K=4"]
     per = {k: np.array(v) for k, v in out["per_episode"].items()}
     for r in saved["rows"]:
         assert r["difference"][0] == pytest.approx(100 * np.mean(per[r["policy"]] - per["cut seek"]))
