@@ -44,7 +44,7 @@ from jaxjam.physics import (  # noqa: E402
 )
 from jaxjam.physics.graph import jammed_links  # noqa: E402
 from jaxjam.policies import cut_seek_policy  # noqa: E402
-from jaxjam.policies.scripted import enemy_band, fly_to, jam_from  # noqa: E402
+from jaxjam.policies.scripted import cell_scores, checked_goal, enemy_band, fly_to  # noqa: E402
 
 
 def planned_policy(config: Config, checks: int = 4, sweeps: int = 1):
@@ -71,13 +71,8 @@ def planned_policy(config: Config, checks: int = 4, sweeps: int = 1):
             _, fo = lambda2_and_fiedler(left, solver=solver)
             f = jnp.where(jnp.any(fo != 0), fo, f_all)
             live = left[iu, ju]
-            sens = jnp.where(live, (f[iu] - f[ju]) ** 2, -1.0)
-            mine = (owner == j) & live
-            score = jnp.where(jnp.any(mine), jnp.where(mine, sens, -1.0), sens)
-            idx = jax.lax.top_k(score, k)[1]
-            cand = mids[idx]  # [K, 2] m
-            _, left_by = jam_from(pos, left, cand, eb, ph, solver)
-            goal = cand[jnp.argmin(jnp.where(score[idx] >= 0, left_by, jnp.inf))]
+            score = cell_scores(jnp.where(live, (f[iu] - f[ju]) ** 2, -1.0), (owner == j) & live)
+            goal = checked_goal(pos, left, mids, score, k, eb, ph, solver)
             moves = jnp.any(live)
             goal = jnp.where(moves, goal, state.jammer_pos[j])
             there = jammed_links(pos, goal[None], jnp.full((1,), eb, jnp.int32), eb, ph)

@@ -96,6 +96,23 @@ def jam_from(enemy_pos, graph, cands, band, physics, solver: str = "auto"):
     return new, l2 - 1e-6 * (2 * cut)
 
 
+def cell_scores(sens, mine):
+    """`[..., L]` cut seek's ranking of the links for a jammer: `sens` (the Fiedler sensitivity,
+    −1 where the link is not live) inside its Voronoi cell `mine [..., L]` (bool) if the cell
+    has a live link, else everywhere; −1 marks a link that is not a candidate."""
+    return jnp.where(jnp.any(mine, axis=-1, keepdims=True), jnp.where(mine, sens, -1.0), sens)
+
+
+def checked_goal(enemy_pos, left, mids, score, checks: int, band, physics, solver: str = "auto"):
+    """One jammer's goal `[2]` (m): among its `checks` best-`score`d links (`[L]`, `cell_scores`),
+    the midpoint (`mids [L, 2]` m) whose jamming on the enemy `band` leaves the smallest λ₂ of
+    `left [N, N]` (ties: more links cut); `checks` eigensolves."""
+    idx = jax.lax.top_k(score, checks)[1]  # [K]
+    cand = mids[idx]  # [K, 2] m
+    _, left_by = jam_from(enemy_pos, left, cand, band, physics, solver)
+    return cand[jnp.argmin(jnp.where(score[idx] >= 0, left_by, jnp.inf))]
+
+
 CUT_SEEK_GRAPHS = ("unjammed", "others", "checked")
 CHECKED_LINKS = 4  # "checked": candidate links per jammer, each checked by an eigensolve
 
@@ -140,15 +157,10 @@ def cut_seek_policy(config: Config, graph: str = "unjammed", checks: int = CHECK
         _, fo = lambda2_and_fiedler(left, solver=solver)
         return left, jnp.where(jnp.any(fo != 0, axis=-1, keepdims=True), fo, f[None])
 
-    def checked(state, left, mids, score, band):
+    def checked(state, left, mids, score):
         """Each jammer's goal `[M, 2]` (m) among its `checks` best-scored links by the λ₂ it leaves."""
-        idx = jax.lax.top_k(score, checks)[1]  # [M, K]
-        cand = mids[idx]  # [M, K, 2] m
-        _, left_by = jax.vmap(lambda g, c: jam_from(state.enemy_pos, g, c, state.enemy_band,
-                                                    config.physics, solver))(left, cand)  # [M, K]
-        ok = jnp.take_along_axis(score, idx, axis=1) >= 0  # a candidate: live, in the cell if any
-        pick = jnp.argmin(jnp.where(ok, left_by, jnp.inf), axis=1)
-        return cand[jnp.arange(m), pick]
+        return jax.vmap(lambda g, sc: checked_goal(state.enemy_pos, g, mids, sc, checks, state.enemy_band,
+                                                   config.physics, solver))(left, score)
 
     def act(key, obs, state):
         band = enemy_band(state, config)
@@ -159,8 +171,8 @@ def cut_seek_policy(config: Config, graph: str = "unjammed", checks: int = CHECK
         mids = link_midpoints(state.enemy_pos, iu, ju)  # [L, 2] m
         owner = jnp.argmin(pairwise_sq_dist(state.jammer_pos, mids), axis=0)  # [L]
         mine = (owner[None, :] == jnp.arange(m)[:, None]) & live  # [M, L]
-        score = jnp.where(jnp.any(mine, axis=1, keepdims=True), jnp.where(mine, sens, -1.0), sens)
-        goal = (checked(state, left, mids, score, band) if graph == "checked"
+        score = cell_scores(sens, mine)  # [M, L]
+        goal = (checked(state, left, mids, score) if graph == "checked"
                 else mids[jnp.argmax(score, axis=1)])
         goal = jnp.where(jnp.any(live, axis=1)[:, None], goal, state.jammer_pos)
         return Action(velocity=fly_to(config, state.jammer_pos, goal), band=band)
