@@ -10,9 +10,10 @@ it; `sweeps` > 1 repeats the pass with every other jammer at its goal. The eigen
 of the checked policy (M·(1 + K) per step and sweep), in sequence instead of at once. With one
 jammer the two policies are the same (tests/test_teacher_strength.py).
 
-`predicted_policy` probes another direction: the check on where the enemies will be a few steps
-ahead. Session 22 (docs/results.md): at M=4 neither is stronger than the simultaneous check, so
-they are experiments, not library policies.
+`--predict STEPS` probes another direction: the check on where the enemies will be STEPS steps
+ahead (`cut_seek_policy(..., ahead_steps=STEPS)`). Session 22 (docs/results.md): at M=4 neither
+is stronger than the simultaneous check; at M=40 the predicted check is, so it became the library
+policy "cut seek (predicted)" while the planned one stays an experiment.
 
     python experiments/joint_teacher.py --scale 4x10 --episodes 64 --plans 4,1 16,1 4,2 16,2
     python experiments/joint_teacher.py --scale 4x10 --episodes 64 --plans --predict 2 5 10 20
@@ -85,20 +86,6 @@ def planned_policy(config: Config, checks: int = 4, sweeps: int = 1):
     return act
 
 
-def predicted_policy(config: Config, steps: float, checks: int = 4):
-    """`cut seek (checked)` aimed at where the enemies will be `steps` env steps from now if they
-    hold their velocity (`enemy_pos + steps · dt · enemy_vel`): graph, Fiedler vector, candidates
-    and the check all on the predicted layout; steps = 0 is the check itself. A probe of a
-    multi-step look-ahead (Session 22). steps: a number >= 0, else a ValueError."""
-    if isinstance(steps, bool) or not (isinstance(steps, (int, float, np.integer, np.floating)) and steps >= 0):
-        raise ValueError(f"predicted_policy steps must be a number >= 0 (env steps ahead), got {steps!r}")
-    inner, ahead = cut_seek_policy(config, "checked", checks=checks), float(steps) * config.env.dt_s
-
-    def act(key, obs, state):
-        return inner(key, obs, state.replace(enemy_pos=state.enemy_pos + ahead * state.enemy_vel))
-    return act
-
-
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", default="4x10", metavar="MxN")
@@ -136,7 +123,7 @@ def main(argv=None) -> dict:
     policies = {"cut seek": cut_seek_policy(cfg),
                 **{f"cut seek (checked) K={k}": cut_seek_policy(cfg, "checked", checks=k) for k in args.checks},
                 **{f"planned K={k} sweeps={s}": planned_policy(cfg, k, s) for k, s in args.plans},
-                **{f"predicted {h:g} steps K={args.predict_checks}": predicted_policy(cfg, h, args.predict_checks)
+                **{f"predicted {h:g} steps K={args.predict_checks}": cut_seek_policy(cfg, "checked", args.predict_checks, h)
                    for h in args.predict}}
     key = jax.random.PRNGKey(EPISODE_KEY + cfg.run.seed)
     res, rows = {}, []

@@ -46,7 +46,7 @@ from jaxjam.xla_flags import apply_default_xla_flags  # noqa: E402
 
 
 BASELINE_NAMES = ["random", "heuristic", "stay", "diffuse 0.6", "disperse 30 m", "disperse 40 m",
-                  "cut seek", "cut seek (others)", "cut seek (checked)", "planner"]  # jaxjam.policies.baselines
+                  "cut seek", "cut seek (others)", "cut seek (checked)", "cut seek (predicted)", "planner"]  # jaxjam.policies.baselines
 
 
 def paired_rows(learned: np.ndarray, others: dict[str, np.ndarray]) -> list[dict]:
@@ -88,7 +88,7 @@ def parse_args(argv):
     ap.add_argument("--scale", default="4x10", metavar="MxN", help="evaluate at M jammers, N enemies")
     ap.add_argument("--episodes", type=int, default=64)
     ap.add_argument("--no-planner", dest="planner", action="store_false",
-                    help="skip the planners (planner, cut seek (checked)): many eigensolves per step")
+                    help="skip the planners (planner, cut seek (checked), cut seek (predicted)): many eigensolves per step")
     ap.add_argument("--against", nargs="+", metavar="NAME", help="only these baselines (default: every "
                     "one; each costs an evaluation, the planner the most)")
     ap.add_argument("--out", default="runs/paired")
@@ -108,8 +108,9 @@ def parse_args(argv):
     return args
 
 
-OBS_FIELDS = ("obs", "link_lookahead", "cut_graph", "link_select", "entity_links", "entity_top_links",
-              "entity_enemies", "entity_jammers", "local_graph_k", "local_graph_cut_k")  # env: what a policy sees
+OBS_FIELDS = ("obs", "link_lookahead", "link_lookahead_steps", "entity_velocity", "cut_graph", "link_select",
+              "entity_links", "entity_top_links", "entity_enemies", "entity_jammers", "local_graph_k",
+              "local_graph_cut_k")  # env: what a policy sees
 
 
 def run_policy(run_dir: str, cfg, scale):

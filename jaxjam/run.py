@@ -224,7 +224,7 @@ def report(cfg: Config, results: dict, out: str, csv_path: str | None,
     print(format_table({k: v for k, v in results.items() if k != "per_seed"}))
     best = best_scripted(results)
     line = f"best scripted policy: {best} ({100 * results[best]['mean_reduction'][0]:.1f} %)"
-    planners = [n for n in ("cut seek (checked)", "planner") if n in results]  # full state, centralised
+    planners = [n for n in ("cut seek (checked)", "cut seek (predicted)", "planner") if n in results]  # full state, centralised
     if planners:
         line += "; full-state planners: " + ", ".join(
             f"{n} {100 * results[n]['mean_reduction'][0]:.1f} %" for n in planners)

@@ -52,12 +52,13 @@ from jaxjam.config.traced import EnvNumbers, static_env, with_numbers
 from jaxjam.env import obs_dim, reset, step_batch
 from jaxjam.env.numerics import inverse
 from jaxjam.env.entity_obs import network_spec
-from jaxjam.policies import cut_seek_policy, planner_policy
+from jaxjam.policies import PREDICTED_LINKS, PREDICTED_STEPS, cut_seek_policy, planner_policy
 from jaxjam.runner import SEED_AXIS, EpisodeLog, Runner, Transition  # noqa: F401  (re-exported)
 from jaxjam.sharding import (check_divisible, env_sharding, on_each_device, replicated,
                              runner_shardings)
 
-CUT_SEEK_TEACHERS = {"cut_seek": "unjammed", "cut_seek_others": "others", "cut_seek_checked": "checked"}  # ppo.teacher -> graph
+CUT_SEEK_TEACHERS = {"cut_seek": ("unjammed",), "cut_seek_others": ("others",), "cut_seek_checked": ("checked",),
+                     "cut_seek_predicted": ("checked", PREDICTED_LINKS, PREDICTED_STEPS)}  # ppo.teacher -> cut_seek_policy arguments
 
 
 class Trainer(NamedTuple):
@@ -102,7 +103,7 @@ def make_train(config: Config, mesh=None) -> Trainer:
     def teacher(keys, obs, state, numbers):  # the teacher's actions `[B, M]` (m/s) in these envs
         cfg = with_numbers(static, numbers)
         policy = (planner_policy(cfg, p.teacher_shortlist) if p.teacher == "planner"  # ppo.teacher
-                  else cut_seek_policy(cfg, CUT_SEEK_TEACHERS[p.teacher]))
+                  else cut_seek_policy(cfg, *CUT_SEEK_TEACHERS[p.teacher]))
         return jax.vmap(policy)(keys, obs, state)
 
     def init(key, hparams: PPONumbers | None = None, env_numbers: EnvNumbers | None = None) -> Runner:

@@ -118,8 +118,8 @@ def init_params(template, cfg: Config, run_dir: str):
     if got != need:
         diff = next(((g, n) for g, n in zip(got, need) if g != n), (got[len(need):], need[len(got):]))
         raise ValueError(f"--init-from {run_dir}: its networks differ from this run's "
-                         f"(ppo.network, ppo.hidden, ppo.attention_mode, env.obs, its slots and "
-                         f"env.link_lookahead must match): "
+                         f"(ppo.network, ppo.hidden, ppo.attention_mode, env.obs, its slots, "
+                         f"env.link_lookahead and env.entity_velocity must match): "
                          f"{diff[0]} vs {diff[1]}")
     if seeds > 1:
         params = jax.tree.map(lambda x: jnp.broadcast_to(x, (seeds,) + x.shape), params)

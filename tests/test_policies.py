@@ -229,3 +229,35 @@ def test_cut_seek_beats_disperse_on_identical_episodes():
                            jax.random.PRNGKey(7), 16)
     red = {k: v["mean_reduction"] for k, v in res.items()}
     assert red["cut seek"][0] - red["cut seek"][1] > red["disperse 30 m"][0] + red["disperse 30 m"][1]
+
+
+def test_cut_seek_ahead_steps_is_the_rule_on_the_predicted_layout():
+    """cut_seek_policy(ahead_steps=S) is the same rule on where the enemies will be S steps ahead
+    (enemy_pos + S·dt·enemy_vel, the jammers where they are): S = 0 is the plain rule bit for
+    bit in every mode; S = 5 equals the plain rule on a state whose enemies were moved there by
+    hand and differs from S = 0; with the enemies at rest any S is S = 0. "cut seek (predicted)"
+    is the check with PREDICTED_LINKS candidates, PREDICTED_STEPS ahead. A bad S is a
+    ValueError naming ahead_steps and the range, before anything compiles."""
+    from jaxjam.policies import PREDICTED_LINKS, PREDICTED_STEPS, cut_seek_policy
+
+    cfg = override(DEFAULT, {"physics.eigensolver": "eigh", "env.enemy_speed_m_s": 6.0})
+    _, state = reset(jax.random.PRNGKey(11), cfg)
+    moved = state.replace(enemy_pos=jnp.asarray(np.asarray(state.enemy_pos, np.float64)
+                                                 + 5 * cfg.env.dt_s * np.asarray(state.enemy_vel, np.float64),
+                                                 jnp.float32))
+    still = state.replace(enemy_vel=jnp.zeros_like(state.enemy_vel))
+    vel = lambda pol, s: np.asarray(pol(None, None, s).velocity)
+    for graph in ("unjammed", "others", "checked"):
+        now = vel(cut_seek_policy(cfg, graph), state)
+        np.testing.assert_array_equal(vel(cut_seek_policy(cfg, graph, ahead_steps=0), state), now)
+        ahead = vel(cut_seek_policy(cfg, graph, ahead_steps=5), state)
+        np.testing.assert_allclose(ahead, vel(cut_seek_policy(cfg, graph), moved), atol=1e-4)
+        assert not np.allclose(ahead, now, atol=1e-3), graph
+        np.testing.assert_array_equal(vel(cut_seek_policy(cfg, graph, ahead_steps=5), still),
+                                      vel(cut_seek_policy(cfg, graph), still))
+    pred = baselines(cfg)["cut seek (predicted)"]
+    np.testing.assert_array_equal(vel(pred, state), vel(cut_seek_policy(cfg, "checked", PREDICTED_LINKS,
+                                                                        PREDICTED_STEPS), state))
+    for bad in (-1, True, "2", float("nan"), 1e4):
+        with pytest.raises(ValueError, match=r"ahead_steps must be a number in \[0, 1000\]"):
+            cut_seek_policy(cfg, "checked", ahead_steps=bad)

@@ -52,19 +52,21 @@ def test_the_training_teacher_uses_ppo_teacher_shortlist(monkeypatch):
         override(CFG, {"ppo.teacher_shortlist": -1})
 
 
-@pytest.mark.parametrize("teacher, graph", [("cut_seek", "unjammed"), ("cut_seek_others", "others"),
-                                            ("cut_seek_checked", "checked")])
+@pytest.mark.parametrize("teacher, graph", [("cut_seek", ("unjammed", 4, 0.0)), ("cut_seek_others", ("others", 4, 0.0)),
+                                            ("cut_seek_checked", ("checked", 4, 0.0)),
+                                            ("cut_seek_predicted", ("checked", 16, 3.0))])
 def test_ppo_teacher_cut_seek_teaches_instead_of_the_planner(monkeypatch, teacher, graph):
-    """ppo.teacher = cut_seek / cut_seek_others: the training teacher is the scripted cut-seek
-    policy on the unjammed graph / on what the other jammers leave (the planner is never built);
-    an unknown teacher is refused by name."""
+    """ppo.teacher = cut_seek / cut_seek_others / cut_seek_checked / cut_seek_predicted: the
+    training teacher is the scripted cut-seek policy on the unjammed graph / on what the other
+    jammers leave / that checked by λ₂ / checked with 16 candidates 3 steps ahead (the baseline
+    "cut seek (predicted)"); the planner is never built; an unknown teacher is refused by name."""
     from jaxjam.policies import cut_seek_policy
 
     seen = []
 
-    def spy(config, mode="unjammed"):
-        seen.append((config.env.num_jammers, mode))
-        return cut_seek_policy(config, mode)
+    def spy(config, mode="unjammed", checks=4, ahead_steps=0.0):
+        seen.append((config.env.num_jammers, (mode, checks, ahead_steps)))
+        return cut_seek_policy(config, mode, checks, ahead_steps)
 
     def no_planner(*a, **k):
         raise AssertionError("the planner must not teach when ppo.teacher = cut_seek")

@@ -85,6 +85,11 @@ def validate(cfg: Config) -> Config:
                          f"needs a link), got {e.entity_links} + {e.entity_top_links}")
     if e.link_lookahead and e.obs != "entity":
         raise ValueError(f"env.link_lookahead needs env.obs 'entity' (a link-token feature), got env.obs {e.obs!r}")
+    if e.link_lookahead_steps and not e.link_lookahead:
+        raise ValueError(f"env.link_lookahead_steps needs env.link_lookahead true (it moves that feature's "
+                         f"layout ahead), got link_lookahead_steps {e.link_lookahead_steps} with link_lookahead false")
+    if e.entity_velocity and e.obs != "entity":
+        raise ValueError(f"env.entity_velocity needs env.obs 'entity' (token features), got env.obs {e.obs!r}")
     if e.cut_graph == "jammed" and e.obs not in ("local_graph", "entity"):
         raise ValueError(f"env.cut_graph 'jammed' needs a graph observation (env.obs 'local_graph' or "
                          f"'entity'), got env.obs {e.obs!r}")

@@ -138,6 +138,8 @@ class EnvConfig:
     link_select: str = choice("auto", "top_k", "chunk")  # entity obs: how the nearest links are picked, the same picks either way (jaxjam.env.nearest; "auto": chunk minima when L = N(N-1)/2 is large)
     entity_enemies: int = num(8, ge=0, le=1024)  # entity obs: nearest enemies
     link_lookahead: bool = False  # entity obs: an 8th link feature, the λ₂ the graph the other jammers leave would keep with a jammer at the link's midpoint ÷ the unjammed λ₂ (M × links eigensolves per step)
+    link_lookahead_steps: float = num(0.0, ge=0.0, le=1000.0)  # entity obs with link_lookahead: that feature on the enemies' layout this many steps ahead (straight-line prediction; the candidate at the link's predicted midpoint, the jammers where they are), the check the "cut seek (predicted)" teacher makes; 0 = now
+    entity_velocity: bool = False  # entity obs: link tokens gain their midpoint's velocity, enemy tokens the enemy's, ÷ v_max (2 features each)
     entity_jammers: int = num(4, ge=0, le=1024)  # entity obs: nearest other jammers
     own_overlap: bool = False  # r5 per jammer: its own share of the close pairs (same team mean) -> per-agent rewards
 
@@ -172,7 +174,7 @@ class PPOConfig:
     imitation_coef: float = num(0.0, ge=0.0, le=1000.0)  # ≥ 0: weight of the planner-teacher loss on the learner's own states (0 = off)
     imitation_final_frac: float = num(0.0, ge=0.0, le=1.0)  # the teacher weight decays linearly to imitation_coef × this
     teacher_envs: int = num(0, ge=0, le=2**20)  # envs the planner labels each step (the first K of ppo.num_envs); 0 = all
-    teacher: str = choice("planner", "cut_seek", "cut_seek_others", "cut_seek_checked")  # who teaches when imitation_coef > 0 (like teacher_envs and teacher_shortlist, unused at 0, so a fine-tune can switch the teacher off alone): the centralised planner, or the scripted cut-seek policy (each jammer to the most Fiedler-sensitive live link of its Voronoi cell; jaxjam.policies.scripted), on the unjammed graph or, cut_seek_others, on the graph the other jammers leave (M eigensolves per labelled step), or cut_seek_checked, that with each jammer's 4 best candidates checked by λ₂ (5M)
+    teacher: str = choice("planner", "cut_seek", "cut_seek_others", "cut_seek_checked", "cut_seek_predicted")  # who teaches when imitation_coef > 0 (like teacher_envs and teacher_shortlist, unused at 0, so a fine-tune can switch the teacher off alone): the centralised planner, or the scripted cut-seek policy (each jammer to the most Fiedler-sensitive live link of its Voronoi cell; jaxjam.policies.scripted), on the unjammed graph or, cut_seek_others, on the graph the other jammers leave (M eigensolves per labelled step), or cut_seek_checked, that with each jammer's 4 best candidates checked by λ₂ (5M), or cut_seek_predicted, the baseline "cut seek (predicted)": 16 candidates checked on the enemies' layout 3 steps ahead (17M)
     teacher_shortlist: int = num(8, ge=0, le=4096)  # links per target the teacher's planner checks by λ₂ (the top by Fiedler sensitivity; 0 = every link): ~ (this + 1) eigensolves per target
     network: str = choice("mlp", "attention")  # "mlp" (flat obs) | "attention" (entity obs: tokens, masks, pointer head)
     attention_heads: int = num(4, ge=1, le=64)  # attention network: heads per layer (must divide ppo.hidden)

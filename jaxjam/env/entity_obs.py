@@ -11,8 +11,13 @@ Each jammer sees, flattened into one row of `[M, D]` (layout in `EntityLayout`):
   `env.link_lookahead` an 8th, `[K, 8]`: the λ₂ that the graph the OTHER jammers leave would
   keep with this jammer at the link's midpoint on the enemy band, ÷ the unjammed graph's λ₂
   (in [0, 1]; 0 where the unjammed graph is cut): the planner's check of each candidate,
-  M × K eigensolves per step;
+  M × K eigensolves per step; with `env.link_lookahead_steps` S > 0 that check is made on the
+  layout S steps ahead (enemies moved on straight lines, `swarm.predicted_positions`; the
+  candidate at the link's predicted midpoint; graphs, λ₂ and the other jammers' cuts there, the
+  jammers where they are), the check of the teacher "cut seek (predicted)"; with
+  `env.entity_velocity` two more, the midpoint's velocity ÷ v_max;
 * enemy tokens `[E, 4]`: the nearest enemies: offset ÷ R (2), valid, Fiedler side (−1, 0, +1);
+  with `env.entity_velocity` `[E, 6]`, plus the enemy's velocity ÷ v_max;
 * jammer tokens `[J, 4]`: the nearest other jammers: offset ÷ R (2), valid, on the enemy band.
 
 The Fiedler vector behind "crosses the Fiedler cut", the sensitivities and the enemies' sides is
@@ -36,42 +41,46 @@ from jaxjam.config import Config
 from jaxjam.env.nearest import smallest_k
 from jaxjam.env.numerics import inverse
 from jaxjam.env.state import EnvState
+from jaxjam.env.swarm import predicted_positions
 from jaxjam.env.targets import target_centroids
 from jaxjam.physics import (
     crosses_fiedler_cut, distance, fiedler_sides, jamming_masks, lambda2, lambda2_if_jammed_from,
-    link_midpoints, offsets, others_leave, sq_norm,
+    link_adjacency, link_midpoints, offsets, others_leave, sq_norm,
 )
 
 LINK_TOKEN = 7  # dx, dy, valid, jammed, crosses cut, relative sensitivity, length (+ λ₂ kept: link_lookahead)
-ENEMY_TOKEN = 4  # dx, dy, valid, Fiedler side
+ENEMY_TOKEN = 4  # dx, dy, valid, Fiedler side (+ vx, vy: entity_velocity)
+VELOCITY = 2  # vx, vy ÷ v_max: env.entity_velocity's features on link and enemy tokens
 JAMMER_TOKEN = 4  # dx, dy, valid, on the enemy band
 VALID = 2  # column of the valid flag in every token
 
 
 class EntityLayout(NamedTuple):
     """Static widths of one jammer's `entity` row: self, then links, enemies, jammers (tokens);
-    `link_dim` features per link token (LINK_TOKEN, + 1 with `env.link_lookahead`)."""
+    `link_dim` features per link token (LINK_TOKEN, + 1 with `env.link_lookahead`, + 2 with
+    `env.entity_velocity`), `enemy_dim` per enemy token (ENEMY_TOKEN, + 2 with the velocity)."""
 
     self_dim: int
     links: int
     enemies: int
     jammers: int
     link_dim: int = LINK_TOKEN
+    enemy_dim: int = ENEMY_TOKEN
 
     @property
     def dim(self) -> int:
-        return (self.self_dim + self.links * self.link_dim + self.enemies * ENEMY_TOKEN
+        return (self.self_dim + self.links * self.link_dim + self.enemies * self.enemy_dim
                 + self.jammers * JAMMER_TOKEN)
 
     def split(self, obs: jax.Array):
-        """obs `[..., D]` -> (self `[..., S]`, links `[..., K, link_dim]`, enemies `[..., E, 4]`,
-        jammers `[..., J, 4]`)."""
-        sizes = [self.self_dim, self.links * self.link_dim, self.enemies * ENEMY_TOKEN,
+        """obs `[..., D]` -> (self `[..., S]`, links `[..., K, link_dim]`, enemies
+        `[..., E, enemy_dim]`, jammers `[..., J, 4]`)."""
+        sizes = [self.self_dim, self.links * self.link_dim, self.enemies * self.enemy_dim,
                  self.jammers * JAMMER_TOKEN]
         parts = jnp.split(obs, np.cumsum(sizes)[:-1], axis=-1)
         lead = obs.shape[:-1]
         return (parts[0], parts[1].reshape(lead + (self.links, self.link_dim)),
-                parts[2].reshape(lead + (self.enemies, ENEMY_TOKEN)),
+                parts[2].reshape(lead + (self.enemies, self.enemy_dim)),
                 parts[3].reshape(lead + (self.jammers, JAMMER_TOKEN)))
 
 
@@ -81,7 +90,8 @@ def entity_layout(config: Config) -> EntityLayout:
     return EntityLayout(self_dim=4 + config.physics.num_bands,
                         links=e.entity_links + e.entity_top_links,
                         enemies=e.entity_enemies, jammers=e.entity_jammers,
-                        link_dim=LINK_TOKEN + int(e.link_lookahead))
+                        link_dim=LINK_TOKEN + int(e.link_lookahead) + VELOCITY * int(e.entity_velocity),
+                        enemy_dim=ENEMY_TOKEN + VELOCITY * int(e.entity_velocity))
 
 
 def steps_per_range(config: Config) -> tuple[float, ...]:
@@ -126,7 +136,8 @@ def _tokens(rel_r, valid, *extra):
 def lambda2_kept(state: EnvState, config: Config, adjacency, mid):
     """`[M, K]` in [0, 1]: for each jammer m and candidate position `mid [M, K, 2]` (m), the λ₂
     that the graph the other jammers leave (`physics.others_leave`) keeps with m there on the
-    enemy band, ÷ the unjammed λ₂ (0 where that is 0). M·K + 1 eigensolves."""
+    enemy band, ÷ the unjammed λ₂ (0 where that is 0), all on the enemies at `state.enemy_pos`
+    with graph `adjacency [N, N]`. M·K + 1 eigensolves."""
     solver, band = config.physics.eigensolver, state.enemy_band
     masks = jamming_masks(state.enemy_pos, state.jammer_pos, state.jammer_band, band, config.physics)
     left = others_leave(adjacency, masks)  # [M, N, N]
@@ -156,17 +167,37 @@ def link_tokens(state: EnvState, config: Config, adjacency, jammed, fiedler, r_m
     ok = jnp.concatenate([near_ok, jnp.broadcast_to(top_ok, (m, top_ok.shape[-1]))], axis=1)
     length = distance(pos[iu], pos[ju]) * inverse(r_m)
     cut = crosses_fiedler_cut(fiedler, iu, ju)
-    extra = (lambda2_kept(state, config, adjacency, mid[idx]),) if e.link_lookahead else ()
+    extra = (lookahead_feature(state, config, adjacency, mid, idx),) if e.link_lookahead else ()
+    if e.entity_velocity:
+        vel = (state.enemy_vel[iu] + state.enemy_vel[ju]) * (0.5 * inverse(e.v_max_m_s))  # [L, 2]
+        extra += (vel[idx][..., 0], vel[idx][..., 1])
     return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) * inverse(r_m), ok,
                    jammed[iu, ju][idx], cut[idx], rel_sens[idx], length[idx], *extra)
 
 
+def lookahead_feature(state: EnvState, config: Config, adjacency, mid, idx):
+    """`[M, K]` the link tokens' look-ahead feature: `lambda2_kept` at the chosen links' midpoints
+    (`mid [L, 2]` m, `idx [M, K]`), on the layout now or `env.link_lookahead_steps` steps ahead."""
+    e = config.env
+    if not e.link_lookahead_steps:
+        return lambda2_kept(state, config, adjacency, mid[idx])
+    iu, ju = np.triu_indices(e.num_enemies, 1)
+    ahead = state.replace(enemy_pos=predicted_positions(state.enemy_pos, state.enemy_vel,
+                                                        e.link_lookahead_steps, e))
+    adj = link_adjacency(ahead.enemy_pos, state.enemy_band, config.physics)
+    return lambda2_kept(ahead, config, adj, link_midpoints(ahead.enemy_pos, iu, ju)[idx])
+
+
 def enemy_tokens(state: EnvState, config: Config, fiedler, r_m):
-    """`[M, E, 4]` the nearest enemies (module docstring)."""
+    """`[M, E, enemy_dim]` the nearest enemies (module docstring)."""
     rel = offsets(state.jammer_pos, state.enemy_pos)  # [M, N, 2]
     idx, ok = _smallest(sq_norm(rel), config.env.entity_enemies)
     side = fiedler_sides(fiedler).astype(jnp.float32)
-    return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) * inverse(r_m), ok, side[idx])
+    extra = ()
+    if config.env.entity_velocity:
+        vel = state.enemy_vel * inverse(config.env.v_max_m_s)  # [N, 2]
+        extra = (vel[idx][..., 0], vel[idx][..., 1])
+    return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) * inverse(r_m), ok, side[idx], *extra)
 
 
 def jammer_tokens(state: EnvState, config: Config, r_m):

@@ -75,3 +75,10 @@ MOTIONS = {"random_walk": _random_walk_step, "coordinated_turn": coordinated_tur
 def move_swarm(key, pos, vel, turn_rate, cfg: EnvConfig):
     """One enemy step with the configured motion model (`MOTIONS`): `(pos, vel, turn_rate)`."""
     return MOTIONS[cfg.motion](key, pos, vel, turn_rate, cfg)
+
+
+def predicted_positions(pos, vel, steps, cfg: EnvConfig):
+    """`[N, 2]` (m): where enemies at `pos [N, 2]` (m) with velocity `vel [N, 2]` (m/s) will be
+    `steps` env steps from now if they hold their velocity, `pos + steps · dt · vel` (a straight
+    line: the coordinated turn's curvature and the walk's noise are not predicted)."""
+    return pos + (steps * cfg.dt_s) * vel

@@ -3,8 +3,9 @@
 `baselines(config)` gives every baseline by name, in the order `jaxjam eval` prints them:
 random (a floor), heuristic, the scripted motions, cut seek and its best-response variant
 "cut seek (others)" (the strongest scripted policies) and the centralised planners: the
-planner, and "cut seek (checked)" (cut seek (others) with its candidates checked by the λ₂
-they leave, the planner's test; jaxjam.policies.scripted).
+planner, "cut seek (checked)" (cut seek (others) with its candidates checked by the λ₂
+they leave, the planner's test; jaxjam.policies.scripted) and "cut seek (predicted)" (that
+check with 16 candidates, aimed at where the enemies will be 3 steps ahead).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from jaxjam.config import Config
 from jaxjam.policies.planner import greedy_targets, match_targets, planner_policy
 from jaxjam.policies.scripted import (
-    Policy, cut_seek_policy, diffuse_policy, disperse_policy, heuristic_policy, random_policy,
+    PREDICTED_LINKS, PREDICTED_STEPS, Policy, cut_seek_policy, diffuse_policy, disperse_policy, heuristic_policy, random_policy,
 )
 
 SCRIPTED = ("stay", "diffuse 0.6", "disperse 30 m", "disperse 40 m", "cut seek", "cut seek (others)")  # the best is reported too
@@ -26,6 +27,7 @@ def baselines(config: Config, planner: bool = True) -> dict[str, Policy]:
            "cut seek": cut_seek_policy(config), "cut seek (others)": cut_seek_policy(config, "others")}
     if planner:  # the centralised planners (many eigensolves per step)
         out["cut seek (checked)"] = cut_seek_policy(config, "checked")
+        out["cut seek (predicted)"] = cut_seek_policy(config, "checked", PREDICTED_LINKS, PREDICTED_STEPS)
         out["planner"] = planner_policy(config)
     return out
 
@@ -38,5 +40,5 @@ def by_name(config: Config, name: str) -> Policy:
     return table[name]
 
 
-__all__ = ["Policy", "SCRIPTED", "baselines", "by_name", "cut_seek_policy", "diffuse_policy", "disperse_policy",
+__all__ = ["PREDICTED_LINKS", "PREDICTED_STEPS", "Policy", "SCRIPTED", "baselines", "by_name", "cut_seek_policy", "diffuse_policy", "disperse_policy",
            "greedy_targets", "heuristic_policy", "match_targets", "planner_policy", "random_policy"]

@@ -9,7 +9,8 @@ for ONE episode (vmap for batches), pure and jit-able. All but `random` jam on t
 * `diffuse σ`: Gaussian random velocity, σ in units of v_max (σ = 0: `stay`).
 * `disperse r`: full speed away from the nearest other jammer while it is closer than r m.
 * `cut seek`: each jammer to the most Fiedler-sensitive live link of its Voronoi cell (on the
-  unjammed graph, on the graph the other jammers leave, or that and checked by λ₂).
+  unjammed graph, on the graph the other jammers leave, or that and checked by λ₂), on the enemy
+  layout now or (`ahead_steps`) where the enemies will be a few steps ahead.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from jaxjam.config import Config
 from jaxjam.env import Action, EnvState, random_actions
 from jaxjam.env.numerics import inverse
 from jaxjam.env.observations import neighbour_obs
+from jaxjam.env.swarm import predicted_positions
 from jaxjam.env.targets import target_centroids
 from jaxjam.physics import (
     jamming_masks, lambda2_and_fiedler, lambda2_if_jammed_from, link_adjacency, link_midpoints,
@@ -115,9 +117,21 @@ def checked_goal(enemy_pos, left, mids, score, checks: int, band, physics, solve
 
 CUT_SEEK_GRAPHS = ("unjammed", "others", "checked")
 CHECKED_LINKS = 4  # "checked": candidate links per jammer, each checked by an eigensolve
+PREDICTED_LINKS, PREDICTED_STEPS = 16, 3.0  # "cut seek (predicted)": checks and steps ahead (Session 22)
+MAX_AHEAD_STEPS = 1000.0
 
 
-def cut_seek_policy(config: Config, graph: str = "unjammed", checks: int = CHECKED_LINKS) -> Policy:
+def check_ahead_steps(steps, field: str) -> float:
+    """`steps` as a float if it is a number in [0, MAX_AHEAD_STEPS] (env steps ahead), else a
+    ValueError naming `field`."""
+    if isinstance(steps, bool) or not (isinstance(steps, (int, float, np.integer, np.floating))
+                                       and 0.0 <= steps <= MAX_AHEAD_STEPS):
+        raise ValueError(f"{field} must be a number in [0, {MAX_AHEAD_STEPS:g}] (env steps ahead), got {steps!r}")
+    return float(steps)
+
+
+def cut_seek_policy(config: Config, graph: str = "unjammed", checks: int = CHECKED_LINKS,
+                    ahead_steps: float = 0.0) -> Policy:
     """Each jammer flies to the live link of largest Fiedler sensitivity (f_i − f_j)² among the
     links whose midpoint is nearer to it than to any other jammer (its Voronoi cell), on the
     enemy band; with no live link in its cell, to the most sensitive live link anywhere; with no
@@ -135,7 +149,13 @@ def cut_seek_policy(config: Config, graph: str = "unjammed", checks: int = CHECK
 
     checks: int >= 1, candidate links per jammer for "checked" (default CHECKED_LINKS = 4);
     unused by the other modes but checked in every mode: anything else is a ValueError, raised
-    before anything compiles."""
+    before anything compiles.
+
+    ahead_steps: a number in [0, 1000], env steps. > 0 aims the whole rule at where the enemies
+    will be that many steps from now if they hold their velocity (`env.swarm.predicted_positions`):
+    graph, Fiedler vector, candidate midpoints, cells and the check all on that layout, the
+    jammers where they are. "checked", K = PREDICTED_LINKS, PREDICTED_STEPS ahead is the baseline
+    "cut seek (predicted)", the strongest policy measured at M=40 (docs/results.md, Session 22)."""
     if graph not in CUT_SEEK_GRAPHS:
         raise ValueError(f"cut_seek graph must be one of {', '.join(CUT_SEEK_GRAPHS)}; got {graph!r}")
     if isinstance(checks, bool) or not (isinstance(checks, (int, np.integer)) and checks >= 1):
@@ -144,6 +164,7 @@ def cut_seek_policy(config: Config, graph: str = "unjammed", checks: int = CHECK
     iu, ju = np.triu_indices(config.env.num_enemies, 1)
     solver = config.physics.eigensolver
     checks = min(int(checks), iu.size)
+    ahead = check_ahead_steps(ahead_steps, "cut_seek ahead_steps")
 
     def graphs(state, adj, band):
         """`(left [1 or M, N, N], f [1 or M, N])`: the graph each jammer responds to, its Fiedler
@@ -163,6 +184,9 @@ def cut_seek_policy(config: Config, graph: str = "unjammed", checks: int = CHECK
                                                    config.physics, solver))(left, score)
 
     def act(key, obs, state):
+        if ahead:
+            state = state.replace(enemy_pos=predicted_positions(state.enemy_pos, state.enemy_vel, ahead,
+                                                                config.env))
         band = enemy_band(state, config)
         adj = link_adjacency(state.enemy_pos, state.enemy_band, config.physics)
         left, f = graphs(state, adj, band)
