@@ -181,7 +181,8 @@ def main(argv=None) -> dict:
         report(learned, name, others[name], t0)
     rows = paired_rows(learned, others)
     out = {"scale": list(args.scale), "seeds": int(learned.shape[0]), "episodes": args.episodes, "base": args.base,
-           "source": args.source_from or args.run, "rows": rows}
+           "source": args.source_from or args.run, "rows": rows,
+           "per_episode": {"learned": learned.tolist(), **{n: x.tolist() for n, x in others.items()}}}
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "paired.json"), "w") as fh:
         json.dump(out, fh, indent=1)

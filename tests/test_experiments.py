@@ -491,3 +491,41 @@ def test_paired_rows_by_hand_and_bad_arguments():
     assert "planner" not in chosen_baselines(cfg, parse_args(["--smoke", "--no-planner"]))
     with pytest.raises(ValueError, match="needs the planners: drop --no-planner"):
         chosen_baselines(cfg, parse_args(["--smoke", "--no-planner", "--against", "planner"]))
+
+
+def test_pair_saved_pairs_runs_by_episode_and_refuses_other_episodes(tmp_path):
+    """experiments/pair_saved.py: a paired.py learner (seed mean of `[S, E]`) against a policy
+    saved by another run on the same episodes gives the per-episode difference's mean and CI by
+    hand; other scales, other episode counts, a shared policy that differs per episode, a
+    missing name and a malformed spec are ValueErrors naming the cause."""
+    from experiments.pair_saved import main, pair_saved
+    from jaxjam.evaluate import ci95
+
+    def save(name, data):
+        (tmp_path / name).write_text(json.dumps(data))
+        return str(tmp_path / name)
+
+    a = save("a.json", {"scale": [40, 100], "per_episode": {"learned": [[0.5, 0.6, 0.7], [0.7, 0.6, 0.5]],
+                                                            "cut seek": [0.5, 0.5, 0.5]}})
+    b = save("b.json", {"scale": [40, 100], "per_episode": {"cut seek": [0.5, 0.5, 0.5], "teacher": [0.7, 0.5, 0.6]}})
+    rows = main([f"L={a}:learned", f"T={b}:teacher", f"C={b}:cut seek"])
+    assert [r["policy"] for r in rows] == ["L", "T", "C"]
+    d = 100 * (np.array([0.6, 0.6, 0.6]) - np.array([0.7, 0.5, 0.6]))
+    assert rows[1]["difference"][0] == pytest.approx(d.mean())
+    assert rows[1]["difference"][1] == pytest.approx(ci95(d)[1])
+    assert rows[1]["won"] == pytest.approx(1 / 3) and rows[2]["difference"][0] == pytest.approx(10.0)
+    other = save("c.json", {"scale": [4, 10], "per_episode": {"x": [0.1, 0.2, 0.3]}})
+    with pytest.raises(ValueError, match="not the same episodes"):
+        pair_saved([f"L={a}:learned", f"X={other}:x"])
+    short = save("d.json", {"scale": [40, 100], "per_episode": {"x": [0.1, 0.2]}})
+    with pytest.raises(ValueError, match="not the same episodes"):
+        pair_saved([f"L={a}:learned", f"X={short}:x"])
+    moved = save("e.json", {"scale": [40, 100], "per_episode": {"cut seek": [0.5, 0.5, 0.4], "x": [0.1, 0.2, 0.3]}})
+    with pytest.raises(ValueError, match="'cut seek' differs per episode"):
+        pair_saved([f"L={a}:learned", f"X={moved}:x"])
+    with pytest.raises(ValueError, match="no per-episode numbers for 'nope'"):
+        pair_saved([f"L={a}:learned", f"X={b}:nope"])
+    with pytest.raises(ValueError, match="LABEL=FILE:NAME"):
+        pair_saved([f"L={a}:learned", "justafile.json"])
+    with pytest.raises(ValueError, match="at least two"):
+        pair_saved([f"L={a}:learned"])

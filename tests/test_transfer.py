@@ -130,6 +130,9 @@ def test_paired_takes_a_train_run_and_another_run_as_a_competitor(run_dir, tmp_p
     assert set(rows) == {"trained (mode, seed mean)", "stay", f"run:{run_dir}"} and out["seeds"] == 1
     assert rows[f"run:{run_dir}"]["difference"][0] == 0.0 and rows[f"run:{run_dir}"]["won"] == 0.0
     assert rows[f"run:{run_dir}"]["mean"] == rows["trained (mode, seed mean)"]["mean"]
+    per = out["per_episode"]  # saved per episode, so later runs on the same episodes pair with it
+    assert set(per) == {"learned", "stay", f"run:{run_dir}"} and np.shape(per["learned"]) == (1, 2)
+    assert per[f"run:{run_dir}"] == per["learned"][0]
     assert "(1 seed)" in capsys.readouterr().out
     _, _, cfg = run_policy(run_dir, None, (3, 8))
     run_policy(run_dir, override(cfg, {"env.entity_links": 5}), (3, 8))  # what it sees may differ
