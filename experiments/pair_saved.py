@@ -3,10 +3,11 @@
 `paired.py` (its `per_episode`: "learned" `[S, E]`, the seed mean is taken, and each baseline
 `[E]`), `joint_teacher.py` and `teacher_strength.py` (`per_episode`: {name: `[E]`}) save λ₂
 reductions per episode. Runs at the same scale with the same episode count and key pair episode
-by episode. Each argument is `LABEL=FILE:NAME` (NAME a key of FILE's per_episode; "learned" for
-a paired.py learner); the first is compared with every other: its mean, the paired difference
-± 95 % CI over episodes and the share of episodes it wins. Runs that disagree on scale or episode
-count are refused; a shared policy that differs between the files (other episodes) is refused.
+by episode. Each argument is `LABEL=FILE:NAME` (LABEL without "=", NAME a key of FILE's
+per_episode, "learned" for a paired.py learner); the first is compared with every other: its
+mean, the paired difference ± 95 % CI over episodes and the share of episodes it wins. Runs that
+disagree on scale or episode count are refused, and so is a shared policy that differs between
+the files (other episodes).
 
     python experiments/pair_saved.py "P=runs/s23/pair_P/paired.json:learned" \\
         "src=runs/s23/pair_src/paired.json:learned" \\

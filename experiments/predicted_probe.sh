@@ -9,9 +9,11 @@
 # then evaluate each, and the source itself, zero-shot at M=40, N=100 on the transfer study's 32
 # episodes against cut seek (experiments/paired.py; per-episode numbers in OUT/pair_*/paired.json,
 # so the arms pair with each other and with joint_teacher.py's saved teachers).
-#   bash experiments/predicted_probe.sh runs/s23          # about 45 minutes on a 2-core CPU
+#   bash experiments/predicted_probe.sh runs/s23          # P, src, C: about 45 minutes on a 2-core CPU
+#   STEPS=1048576 bash experiments/predicted_probe.sh runs/s23long P     # one arm, 4x longer
 set -u
-OUT=${1:?usage: predicted_probe.sh OUT_DIR}
+OUT=${1:?usage: predicted_probe.sh OUT_DIR [P|C|src ...]}; shift
+JOBS=${*:-P src C}
 cd "$(dirname "$0")/.."
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
 PY=${PY:-python}
@@ -36,9 +38,13 @@ pair() {  # arm name, parameters file, then --base additions
     --against "cut seek" --out "$OUT/pair_$n" > "$OUT/pair_$n.log" 2>&1 || { echo "failed: $OUT/pair_$n.log"; exit 1; }
   tail -3 "$OUT/pair_$n.log"
 }
-tune P ppo.teacher=cut_seek_predicted env.link_lookahead_steps=3
-pair P "$OUT/P/tune.pkl" env.link_lookahead_steps=3
-pair src $SRC
-tune C
-pair C "$OUT/C/tune.pkl"
+for job in $JOBS; do
+  case $job in
+    P) tune P ppo.teacher=cut_seek_predicted env.link_lookahead_steps=3
+       pair P "$OUT/P/tune.pkl" env.link_lookahead_steps=3 ;;
+    C) tune C; pair C "$OUT/C/tune.pkl" ;;
+    src) pair src $SRC ;;
+    *) echo "unknown job $job (P C src)" >&2; exit 2 ;;
+  esac
+done
 echo "$(date -u +%T) done"
