@@ -128,8 +128,10 @@ def _smallest(values, k: int, method: str = "top_k"):
 
 
 def _tokens(rel_r, valid, *extra):
-    """Stack `[M, T, 2]` offsets, `[M, T]` valid and `[M, T]` extras into zero-padded tokens."""
-    feats = jnp.concatenate([rel_r, valid[..., None]] + [x[..., None] for x in extra], axis=-1)
+    """Stack `[M, T, 2]` offsets, `[M, T]` valid and extras (`[M, T]` one feature, `[M, T, F]` F
+    features) into zero-padded tokens."""
+    feats = jnp.concatenate([rel_r, valid[..., None]] + [x if x.ndim > valid.ndim else x[..., None]
+                                                         for x in extra], axis=-1)
     return jnp.where(valid[..., None], feats, 0.0).astype(jnp.float32)
 
 
@@ -168,9 +170,9 @@ def link_tokens(state: EnvState, config: Config, adjacency, jammed, fiedler, r_m
     length = distance(pos[iu], pos[ju]) * inverse(r_m)
     cut = crosses_fiedler_cut(fiedler, iu, ju)
     extra = (lookahead_feature(state, config, adjacency, mid, idx),) if e.link_lookahead else ()
-    if e.entity_velocity:
-        vel = (state.enemy_vel[iu] + state.enemy_vel[ju]) * (0.5 * inverse(e.v_max_m_s))  # [L, 2]
-        extra += (vel[idx][..., 0], vel[idx][..., 1])
+    if e.entity_velocity:  # the chosen links' midpoint velocities [M, K, 2], ÷ v_max
+        v = state.enemy_vel
+        extra += ((v[jnp.asarray(iu)[idx]] + v[jnp.asarray(ju)[idx]]) * (0.5 * inverse(e.v_max_m_s)),)
     return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) * inverse(r_m), ok,
                    jammed[iu, ju][idx], cut[idx], rel_sens[idx], length[idx], *extra)
 
@@ -185,7 +187,8 @@ def lookahead_feature(state: EnvState, config: Config, adjacency, mid, idx):
     ahead = state.replace(enemy_pos=predicted_positions(state.enemy_pos, state.enemy_vel,
                                                         e.link_lookahead_steps, e))
     adj = link_adjacency(ahead.enemy_pos, state.enemy_band, config.physics)
-    return lambda2_kept(ahead, config, adj, link_midpoints(ahead.enemy_pos, iu, ju)[idx])
+    return lambda2_kept(ahead, config, adj, link_midpoints(ahead.enemy_pos, jnp.asarray(iu)[idx],
+                                                           jnp.asarray(ju)[idx]))  # [M, K, 2] m
 
 
 def enemy_tokens(state: EnvState, config: Config, fiedler, r_m):
@@ -193,10 +196,7 @@ def enemy_tokens(state: EnvState, config: Config, fiedler, r_m):
     rel = offsets(state.jammer_pos, state.enemy_pos)  # [M, N, 2]
     idx, ok = _smallest(sq_norm(rel), config.env.entity_enemies)
     side = fiedler_sides(fiedler).astype(jnp.float32)
-    extra = ()
-    if config.env.entity_velocity:
-        vel = state.enemy_vel * inverse(config.env.v_max_m_s)  # [N, 2]
-        extra = (vel[idx][..., 0], vel[idx][..., 1])
+    extra = (state.enemy_vel[idx] * inverse(config.env.v_max_m_s),) if config.env.entity_velocity else ()
     return _tokens(jnp.take_along_axis(rel, idx[..., None], axis=1) * inverse(r_m), ok, side[idx], *extra)
 
 
